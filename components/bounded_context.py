@@ -1,0 +1,314 @@
+"""A bounded context: its private bus, its queue and dead-letter queue, its tables, its functions.
+
+Nothing is shared between contexts but the global bus. What a context receives is
+decided by the event catalog: a rule on the global bus forwards exactly those
+events to the private bus, whose rule delivers them to the context's queue.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components import alarms, policies
+from components.function import ContextFunction, FunctionArgs
+from components.platform import EventPlatform
+from components.routing import consumed_events_pattern
+from components.settings import StackSettings
+from contracts import Catalog
+
+# SQS must keep a message hidden while Lambda may still be working on it, retries included.
+VISIBILITY_TIMEOUT_FACTOR = 6
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    stream: bool = False
+    ttl_attribute: str | None = None
+
+    @property
+    def environment_variable(self) -> str:
+        return f"{self.name.upper().replace('-', '_')}_TABLE"
+
+
+# Powertools' idempotency table: its default key and expiry attribute names.
+IDEMPOTENCY_TABLE = TableSpec("idempotency", hash_key="id", ttl_attribute="expiration")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    handler: str
+    tables: Sequence[str]
+    trigger: Literal["queue", "stream", "http"]
+    publishes: bool = False
+    # For a stream trigger: the table whose stream feeds it and the records it wants.
+    stream_table: str | None = None
+    stream_filter: dict | None = None
+    timeout_seconds: int | None = None
+
+
+@dataclass
+class BoundedContextArgs:
+    platform: EventPlatform
+    catalog: Catalog
+    settings: StackSettings
+    tables: Sequence[TableSpec]
+    functions: Sequence[FunctionSpec]
+    extra_environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+class BoundedContext(pulumi.ComponentResource):
+    def __init__(
+        self, name: str, args: BoundedContextArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("saga:context:BoundedContext", name, None, opts)
+        self._name = name
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.source = args.catalog.source_of(name)
+
+        self.private_bus = aws.cloudwatch.EventBus(f"{name}-bus", opts=self._child)
+        self.tables = {spec.name: self._table(spec) for spec in args.tables}
+
+        self.dead_letter_queue = aws.sqs.Queue(
+            f"{name}-dlq",
+            message_retention_seconds=FOURTEEN_DAYS,
+            sqs_managed_sse_enabled=True,
+            opts=self._child,
+        )
+        workers = [spec for spec in args.functions if spec.trigger == "queue"]
+        consumes = bool(args.catalog.consumed_by(name))
+        if consumes and len(workers) != 1:
+            raise ValueError(f"{name} consumes events, so it needs exactly one queue worker")
+        if workers and not consumes:
+            raise ValueError(
+                f"{name} has a queue worker but the catalog gives it nothing to consume"
+            )
+        self.queue = self._queue(workers[0]) if consumes else None
+
+        self.functions = {spec.name: self._function(spec) for spec in args.functions}
+        self.forwarding_rule: aws.cloudwatch.EventRule | None = None
+        if consumes:
+            self._subscribe(self.functions[workers[0].name])
+        for spec in args.functions:
+            if spec.trigger == "stream":
+                self._feed_from_stream(spec)
+
+        alarms.for_context(self, args.platform.operations_topic.arn)
+        self.register_outputs(
+            {
+                "busName": self.private_bus.name,
+                "queueUrl": self.queue.url if self.queue else None,
+                "deadLetterQueueUrl": self.dead_letter_queue.url,
+                "tables": {
+                    spec.name: table.name
+                    for spec, table in zip(args.tables, self.tables.values(), strict=True)
+                },
+            }
+        )
+
+    def _table(self, spec: TableSpec) -> aws.dynamodb.Table:
+        attributes = [aws.dynamodb.TableAttributeArgs(name=spec.hash_key, type="S")]
+        if spec.range_key:
+            attributes.append(aws.dynamodb.TableAttributeArgs(name=spec.range_key, type="S"))
+        return aws.dynamodb.Table(
+            f"{self._name}-{spec.name}",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=spec.hash_key,
+            range_key=spec.range_key,
+            attributes=attributes,
+            stream_enabled=spec.stream or None,
+            stream_view_type="NEW_AND_OLD_IMAGES" if spec.stream else None,
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True)
+            if spec.ttl_attribute
+            else None,
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            deletion_protection_enabled=pulumi.get_stack() == "prod",
+            opts=self._child,
+        )
+
+    def _function(self, spec: FunctionSpec) -> ContextFunction:
+        tables = [self.tables[table] for table in spec.tables]
+        environment: dict[str, pulumi.Input[str]] = {
+            self._table_spec(table).environment_variable: self.tables[table].name
+            for table in spec.tables
+        }
+        environment.update(self._args.extra_environment)
+        bus = self._args.platform.bus
+        inputs: list[pulumi.Input[str]] = [table.arn for table in tables]
+        if spec.publishes:
+            environment["EVENT_BUS_NAME"] = bus.name
+        inputs += [bus.arn, self.dead_letter_queue.arn]
+        if spec.trigger == "stream":
+            inputs.append(self.tables[spec.stream_table].stream_arn)
+        if spec.trigger == "queue":
+            inputs.append(self.queue.arn)
+        table_count, source = len(tables), self.source
+
+        def statements(values: list[str]) -> list[policies.Statement]:
+            table_arns, (bus_arn, dlq_arn, *rest) = values[:table_count], values[table_count:]
+            granted = [policies.use_tables(table_arns)] if table_arns else []
+            if spec.publishes:
+                granted.append(policies.publish_as(bus_arn, source))
+            if spec.trigger == "stream":
+                granted.append(policies.read_stream(rest[0]))
+                granted.append(
+                    policies.send_to_queue(dlq_arn, "SendFailedStreamRecordsToDeadLetterQueue")
+                )
+            if spec.trigger == "queue":
+                granted.append(policies.consume_queue(rest[0]))
+            return granted
+
+        return ContextFunction(
+            f"{self._name}-{spec.name}",
+            FunctionArgs(
+                context=self._name,
+                handler=spec.handler,
+                environment=environment,
+                permission_inputs=inputs,
+                permissions=statements,
+                timeout_seconds=spec.timeout_seconds,
+            ),
+            self._args.settings,
+            self._args.platform.layers,
+            opts=self._child,
+        )
+
+    def _queue(self, worker: FunctionSpec) -> aws.sqs.Queue:
+        settings = self._args.settings
+        timeout = worker.timeout_seconds or settings.function_timeout_seconds
+        return aws.sqs.Queue(
+            f"{self._name}-queue",
+            visibility_timeout_seconds=VISIBILITY_TIMEOUT_FACTOR * timeout,
+            message_retention_seconds=FOURTEEN_DAYS,
+            receive_wait_time_seconds=20,
+            sqs_managed_sse_enabled=True,
+            redrive_policy=self.dead_letter_queue.arn.apply(
+                lambda arn: json.dumps(
+                    {"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count}
+                )
+            ),
+            opts=self._child,
+        )
+
+    def _subscribe(self, worker: ContextFunction) -> None:
+        """Global bus → (rule from the catalog) → private bus → queue → worker."""
+        name, settings, platform = self._name, self._args.settings, self._args.platform
+        pattern = consumed_events_pattern(self._args.catalog, name)
+        assert self.queue is not None
+        # EventBridge routes across one bus-to-bus hop only: global → private is that hop,
+        # so the private bus must deliver to targets (the queue), never to another bus.
+        forward_role = aws.iam.Role(
+            f"{name}-forwarding-role",
+            assume_role_policy=policies.assume_role("events.amazonaws.com"),
+            opts=self._child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-forwarding-policy",
+            role=forward_role.id,
+            policy=self.private_bus.arn.apply(
+                lambda arn: policies.document([policies.forward_to_bus(arn)])
+            ),
+            opts=self._child,
+        )
+        self.forwarding_rule = aws.cloudwatch.EventRule(
+            f"{name}-forward",
+            description=f"Events the catalog says {name} consumes",
+            event_bus_name=platform.bus.name,
+            event_pattern=pattern,
+            opts=self._child,
+        )
+        retry = aws.cloudwatch.EventTargetRetryPolicyArgs(
+            maximum_event_age_in_seconds=3600, maximum_retry_attempts=10
+        )
+        undeliverable = aws.cloudwatch.EventTargetDeadLetterConfigArgs(
+            arn=self.dead_letter_queue.arn
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-forward-target",
+            rule=self.forwarding_rule.name,
+            event_bus_name=platform.bus.name,
+            arn=self.private_bus.arn,
+            role_arn=forward_role.arn,
+            retry_policy=retry,
+            dead_letter_config=undeliverable,
+            opts=self._child,
+        )
+        self.delivery_rule = aws.cloudwatch.EventRule(
+            f"{name}-deliver",
+            description=f"Events for {name}'s worker",
+            event_bus_name=self.private_bus.name,
+            event_pattern=pattern,
+            opts=self._child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-deliver-target",
+            rule=self.delivery_rule.name,
+            event_bus_name=self.private_bus.name,
+            arn=self.queue.arn,
+            retry_policy=retry,
+            dead_letter_config=undeliverable,
+            opts=self._child,
+        )
+        for queue, rules, label in (
+            (self.queue, [self.delivery_rule.arn], "queue"),
+            (self.dead_letter_queue, [self.forwarding_rule.arn, self.delivery_rule.arn], "dlq"),
+        ):
+            aws.sqs.QueuePolicy(
+                f"{name}-{label}-policy",
+                queue_url=queue.url,
+                policy=pulumi.Output.all(queue.arn, *rules).apply(
+                    lambda values: policies.allow_rules_to_send(values[0], values[1:])
+                ),
+                opts=self._child,
+            )
+        aws.lambda_.EventSourceMapping(
+            f"{name}-queue-to-worker",
+            event_source_arn=self.queue.arn,
+            function_name=worker.function.arn,
+            batch_size=settings.queue_batch_size,
+            maximum_batching_window_in_seconds=1,
+            function_response_types=["ReportBatchItemFailures"],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[worker.role_policy]),
+        )
+
+    def _feed_from_stream(self, spec: FunctionSpec) -> None:
+        function = self.functions[spec.name]
+        filters = None
+        if spec.stream_filter:
+            filters = aws.lambda_.EventSourceMappingFilterCriteriaArgs(
+                filters=[
+                    aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(
+                        pattern=json.dumps(spec.stream_filter)
+                    )
+                ]
+            )
+        aws.lambda_.EventSourceMapping(
+            f"{self._name}-{spec.name}-stream",
+            event_source_arn=self.tables[spec.stream_table].stream_arn,
+            function_name=function.function.arn,
+            starting_position="TRIM_HORIZON",
+            batch_size=self._args.settings.queue_batch_size,
+            maximum_retry_attempts=self._args.settings.max_receive_count,
+            bisect_batch_on_function_error=True,
+            function_response_types=["ReportBatchItemFailures"],
+            filter_criteria=filters,
+            destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
+                on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(
+                    destination_arn=self.dead_letter_queue.arn
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[function.role_policy]),
+        )
+
+    def _table_spec(self, name: str) -> TableSpec:
+        return next(spec for spec in self._args.tables if spec.name == name)

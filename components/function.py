@@ -1,0 +1,84 @@
+"""One Lambda function with its own role, its own log group and nothing more than it needs."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components import policies
+from components.packaging import function_bundle
+from components.settings import StackSettings
+
+# A function's statements may depend on other resources' ARNs, so they are built from
+# resolved values: (resolved inputs) -> statements.
+StatementsFactory = Callable[[list[str]], list[policies.Statement]]
+
+
+@dataclass
+class FunctionArgs:
+    context: str
+    handler: str
+    environment: dict[str, pulumi.Input[str]]
+    permission_inputs: Sequence[pulumi.Input[str]] = field(default_factory=list)
+    permissions: StatementsFactory = field(default=lambda _: [])
+    timeout_seconds: int | None = None
+
+
+class ContextFunction(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        args: FunctionArgs,
+        settings: StackSettings,
+        layers: Sequence[pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("saga:context:Function", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stack = pulumi.get_stack()
+        self.timeout_seconds = args.timeout_seconds or settings.function_timeout_seconds
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{pulumi.get_project()}-{stack}/{name}",
+            retention_in_days=settings.function_log_retention_days,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=policies.assume_role("lambda.amazonaws.com"),
+            opts=child,
+        )
+        policy = pulumi.Output.all(self.log_group.arn, *args.permission_inputs).apply(
+            lambda values: policies.document(
+                [policies.write_logs(values[0]), *args.permissions(list(values[1:]))]
+            )
+        )
+        self.role_policy = aws.iam.RolePolicy(
+            f"{name}-policy", role=self.role.id, policy=policy, opts=child
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-fn",
+            runtime="python3.11",
+            architectures=["x86_64"],
+            handler=args.handler,
+            code=function_bundle(args.context),
+            role=self.role.arn,
+            timeout=self.timeout_seconds,
+            memory_size=settings.function_memory_mb,
+            layers=list(layers),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={
+                    "POWERTOOLS_SERVICE_NAME": args.context,
+                    "POWERTOOLS_METRICS_NAMESPACE": "OrderSaga",
+                    **args.environment,
+                }
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=self.log_group.name
+            ),
+            # The role's policy must exist before the function first runs.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
+        )
+        self.register_outputs({"functionName": self.function.name, "roleArn": self.role.arn})

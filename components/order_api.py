@@ -1,0 +1,79 @@
+"""The order context's public door: an API Gateway HTTP API in front of the API function."""
+
+import pulumi
+import pulumi_aws as aws
+
+from components.alarms import alarm
+from components.function import ContextFunction
+
+
+class OrderHttpApi(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        function: ContextFunction,
+        operations_topic_arn: pulumi.Input[str],
+        log_retention_days: int,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("saga:order:HttpApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.api = aws.apigatewayv2.Api(f"{name}-api", protocol_type="HTTP", opts=child)
+        integration = aws.apigatewayv2.Integration(
+            f"{name}-integration",
+            api_id=self.api.id,
+            integration_type="AWS_PROXY",
+            integration_uri=function.function.arn,
+            payload_format_version="2.0",
+            opts=child,
+        )
+        # Every path goes to the function: its resolver owns the routes and the OpenAPI document.
+        aws.apigatewayv2.Route(
+            f"{name}-default-route",
+            api_id=self.api.id,
+            route_key="$default",
+            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
+            opts=child,
+        )
+        access_log = aws.cloudwatch.LogGroup(
+            f"{name}-access-log",
+            name=f"/aws/apigateway/{pulumi.get_project()}-{pulumi.get_stack()}/{name}",
+            retention_in_days=log_retention_days,
+            opts=child,
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            f"{name}-stage",
+            api_id=self.api.id,
+            name="$default",
+            auto_deploy=True,
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=access_log.arn,
+                format='{"requestId":"$context.requestId","method":"$context.httpMethod",'
+                '"path":"$context.path","status":"$context.status","latency":"$context.responseLatency"}',
+            ),
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_burst_limit=200, throttling_rate_limit=100
+            ),
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=function.function.name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+            opts=child,
+        )
+        alarm(
+            f"{name}-5xx",
+            "order API: server errors",
+            "AWS/ApiGateway",
+            "5xx",
+            {"ApiId": self.api.id, "Stage": "$default"},
+            0,
+            operations_topic_arn,
+            self,
+        )
+        self.url = self.api.api_endpoint
+        self.register_outputs({"url": self.url})

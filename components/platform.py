@@ -1,0 +1,112 @@
+"""The event platform: what every bounded context plugs into.
+
+The global bus carries every integration event; a catch-all rule writes each one
+to the event log, and an archive keeps them for replay. Operations alarms go to
+one topic.
+"""
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components.routing import every_saga_event_pattern
+from components.settings import StackSettings
+from contracts import Catalog
+
+
+class EventPlatform(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        catalog: Catalog,
+        settings: StackSettings,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("saga:platform:EventPlatform", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        stack = pulumi.get_stack()
+
+        self.bus = aws.cloudwatch.EventBus(f"{name}-global-bus", opts=child)
+
+        # EventBridge can only write to log groups named /aws/events/...
+        self.event_log = aws.cloudwatch.LogGroup(
+            f"{name}-event-log",
+            name=f"/aws/events/{pulumi.get_project()}-{stack}/saga",
+            retention_in_days=settings.event_log_retention_days,
+            opts=child,
+        )
+        self._allow_eventbridge_to_log(name)
+        everything = every_saga_event_pattern(catalog)
+        log_rule = aws.cloudwatch.EventRule(
+            f"{name}-log-every-event",
+            description="Every saga event, into the event log",
+            event_bus_name=self.bus.name,
+            event_pattern=everything,
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-event-log-target",
+            rule=log_rule.name,
+            event_bus_name=self.bus.name,
+            arn=self.event_log.arn,
+            opts=child,
+        )
+        self.archive = aws.cloudwatch.EventArchive(
+            f"{name}-archive",
+            description="Every saga event, for replay",
+            event_source_arn=self.bus.arn,
+            event_pattern=everything,
+            retention_days=settings.archive_retention_days,
+            opts=child,
+        )
+
+        self.operations_topic = aws.sns.Topic(
+            f"{name}-operations", kms_master_key_id="alias/aws/sns", opts=child
+        )
+
+        # Our own dependencies (cloudevents, jsonschema); scripts/build_layer.py fills the folder.
+        self.dependencies_layer = aws.lambda_.LayerVersion(
+            f"{name}-dependencies",
+            layer_name=f"{pulumi.get_project()}-{stack}-dependencies",
+            code=pulumi.FileArchive(settings.dependencies_layer_path),
+            compatible_runtimes=["python3.11"],
+            compatible_architectures=["x86_64"],
+            opts=child,
+        )
+        self.layers = [settings.powertools_layer_arn, self.dependencies_layer.arn]
+
+        self.register_outputs(
+            {
+                "busName": self.bus.name,
+                "busArn": self.bus.arn,
+                "eventLogGroup": self.event_log.name,
+                "operationsTopicArn": self.operations_topic.arn,
+            }
+        )
+
+    def _allow_eventbridge_to_log(self, name: str) -> None:
+        policy = self.event_log.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "EventBridgeWritesEventLog",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]
+                            },
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": f"{arn.removesuffix(':*')}:*",
+                        }
+                    ],
+                }
+            )
+        )
+        aws.cloudwatch.LogResourcePolicy(
+            f"{name}-event-log-policy",
+            policy_name=f"{pulumi.get_project()}-{pulumi.get_stack()}-event-log",
+            policy_document=policy,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

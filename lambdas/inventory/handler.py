@@ -1,0 +1,122 @@
+"""Inventory's worker: order.placed → reserve stock; order.cancelled → release it."""
+
+import os
+from datetime import UTC, datetime
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from saga_events import EventPublisher, IntegrationEvent, new_event
+from saga_events.consumer import EventConsumer
+
+from inventory.domain import (
+    Rejected,
+    Reserved,
+    StockRequest,
+    merge_lines,
+    must_release,
+    outcome_of,
+    reserve,
+)
+from inventory.store import InventoryStore
+
+SOURCE = "saga.inventory"
+
+logger = Logger(service="inventory")
+metrics = Metrics(namespace="OrderSaga", service="inventory")
+store = InventoryStore(
+    boto3.client("dynamodb"), os.environ["STOCK_TABLE"], os.environ["RESERVATIONS_TABLE"]
+)
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+
+
+def reserve_stock(placed: IntegrationEvent) -> None:
+    order_id = placed.data["orderId"]
+    now = datetime.now(UTC)
+    earlier = store.reservation(order_id)
+    if earlier is not None:
+        # A redelivery or a retry after a failed publish: repeat the decision, don't redo it.
+        outcome = outcome_of(earlier)
+        if outcome is None:
+            logger.info("order was cancelled before its reservation; holding nothing")
+            return
+    else:
+        lines = merge_lines(
+            StockRequest(line["sku"], line["quantity"]) for line in placed.data["lines"]
+        )
+        outcome = reserve(lines, store.stock_on_hand([line.sku for line in lines]))
+        if isinstance(outcome, Reserved):
+            store.hold(order_id, outcome.lines, now)
+        else:
+            store.record_rejection(order_id, outcome, now)
+    publisher.publish([_outcome_event(placed, outcome, now)])
+    metrics.add_metric(
+        name="StockReserved" if isinstance(outcome, Reserved) else "ReservationRejected",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+
+
+def release_stock(cancelled: IntegrationEvent) -> None:
+    order_id = cancelled.data["orderId"]
+    now = datetime.now(UTC)
+    reservation = store.reservation(order_id)
+    if reservation is None:
+        store.record_cancellation(order_id, now)
+        logger.info("order cancelled before any reservation; tombstone recorded")
+        return
+    if not must_release(reservation):
+        return
+    store.release(reservation, now)
+    released = new_event(
+        "inventory.released",
+        {
+            "orderId": order_id,
+            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in reservation.lines],
+            "releasedAt": now.isoformat(),
+        },
+        source=SOURCE,
+        correlation_id=cancelled.correlation_id,
+        causation_id=cancelled.id,
+    )
+    publisher.publish([released])
+    metrics.add_metric(name="StockReleased", unit=MetricUnit.Count, value=1)
+
+
+def _outcome_event(placed: IntegrationEvent, outcome: Reserved | Rejected, now: datetime) -> dict:
+    order_id = placed.data["orderId"]
+    if isinstance(outcome, Reserved):
+        event_type = "inventory.reserved"
+        data = {
+            "orderId": order_id,
+            "lines": [{"sku": line.sku, "quantity": line.quantity} for line in outcome.lines],
+            "reservedAt": now.isoformat(),
+        }
+    else:
+        event_type = "inventory.reservation-rejected"
+        data = {
+            "orderId": order_id,
+            "reason": outcome.reason.value,
+            "skus": list(outcome.skus),
+            "rejectedAt": now.isoformat(),
+        }
+    return new_event(
+        event_type,
+        data,
+        source=SOURCE,
+        correlation_id=placed.correlation_id,
+        causation_id=placed.id,
+    )
+
+
+consume = EventConsumer(
+    logger,
+    {("order.placed", 1): reserve_stock, ("order.cancelled", 1): release_stock},
+    idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handle(event: dict, context: object) -> dict:
+    return consume(event, context)

@@ -1,0 +1,211 @@
+"""The order HTTP API: place an order, read it. Thin: parse, call the domain, store."""
+
+import os
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from order.domain import Money, OrderLine, OrderRejected, ShippingAddress, place_order
+from order.events import order_placed
+from order.http_models import OrderAccepted, OrderView, PlaceOrderRequest, Problem
+from order.store import OrderStore
+
+logger = Logger(service="order")
+metrics = Metrics(namespace="OrderSaga", service="order")
+store = OrderStore(boto3.client("dynamodb"), os.environ["ORDERS_TABLE"])
+app = APIGatewayHttpResolver(enable_validation=True)
+app.configure_openapi(
+    title="Order API",
+    version="1.0.0",
+    description="Place orders and follow them through the saga.",
+)
+
+# A retried POST with the same Idempotency-Key returns the first response; the same key
+# with a different body is refused rather than silently answered with another order.
+_place_once_config = IdempotencyConfig(
+    event_key_jmespath="[customerId, idempotencyKey]",
+    payload_validation_jmespath="order",
+    expires_after_seconds=24 * 3600,
+)
+_place_once_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+
+
+def _problem(status: int, message: str) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, Problem(message=message).model_dump())
+
+
+def _accept(order_id: str, status: str) -> Response:
+    return Response(
+        202,
+        content_types.APPLICATION_JSON,
+        OrderAccepted(orderId=order_id, status=status).model_dump(),
+        headers={"Location": f"/orders/{order_id}"},
+    )
+
+
+def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
+    now = datetime.now(UTC)
+    order = place_order(
+        order_id=str(uuid.uuid4()),
+        customer_id=request.customerId,
+        lines=tuple(
+            OrderLine(
+                line.sku, line.quantity, Money(line.unitPrice.amount, line.unitPrice.currency)
+            )
+            for line in request.lines
+        ),
+        payment_method_token=request.paymentMethodToken,
+        shipping_address=ShippingAddress(**_address(request)),
+        now=now,
+    )
+    store.add(order, [order_placed(order, request_id)], now)
+    metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
+    logger.append_keys(correlation_id=order.order_id)
+    logger.info("order placed")
+    return {"orderId": order.order_id, "status": order.status.value}
+
+
+@idempotent_function(
+    data_keyword_argument="attempt",
+    config=_place_once_config,
+    persistence_store=_place_once_persistence,
+)
+def _place_once(attempt: dict[str, Any]) -> dict[str, str]:
+    return _place(PlaceOrderRequest.model_validate(attempt["order"]), attempt["requestId"])
+
+
+def _address(request: PlaceOrderRequest) -> dict[str, str]:
+    address = request.shippingAddress
+    return {
+        "recipient": address.recipient,
+        "line1": address.line1,
+        "city": address.city,
+        "postal_code": address.postalCode,
+        "country": address.country,
+    }
+
+
+@app.post(
+    "/orders",
+    summary="Place an order",
+    responses={
+        202: {
+            "description": "Accepted: the saga has started",
+            "content": {"application/json": {"model": OrderAccepted}},
+        },
+        409: {
+            "description": "The Idempotency-Key is in use by a request still running",
+            "content": {"application/json": {"model": Problem}},
+        },
+        422: {
+            "description": "The request is invalid",
+            "content": {"application/json": {"model": Problem}},
+        },
+    },
+)
+def post_order(
+    order: Annotated[PlaceOrderRequest, Body()],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="idempotency-key",
+            min_length=1,
+            max_length=128,
+            description="Send the same key when retrying: the retry returns the first order.",
+        ),
+    ] = None,
+) -> Response:
+    request_id = app.current_event.request_context.request_id
+    try:
+        if idempotency_key is None:
+            accepted = _place(order, request_id)
+        else:
+            accepted = _place_once(
+                attempt={
+                    "customerId": order.customerId,
+                    "idempotencyKey": idempotency_key,
+                    "requestId": request_id,
+                    "order": order.model_dump(),
+                }
+            )
+    except OrderRejected as error:
+        return _problem(422, str(error))
+    except IdempotencyValidationError:
+        return _problem(422, "this Idempotency-Key was already used with a different order")
+    except IdempotencyAlreadyInProgressError:
+        return _problem(409, "a request with this Idempotency-Key is still being processed")
+    return _accept(accepted["orderId"], accepted["status"])
+
+
+@app.get(
+    "/orders/<order_id>",
+    summary="Read an order: its status, reason and the saga's timeline",
+    responses={
+        404: {"description": "No such order", "content": {"application/json": {"model": Problem}}}
+    },
+)
+def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:
+    order = store.get(order_id)
+    if order is None:
+        raise NotFoundError(f"order {order_id} does not exist")
+    total = order.total
+    return OrderView(
+        orderId=order.order_id,
+        customerId=order.customer_id,
+        status=order.status.value,
+        cancellationReason=order.cancellation_reason.value if order.cancellation_reason else None,
+        lines=[
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unitPrice": {
+                    "amount": line.unit_price.amount,
+                    "currency": line.unit_price.currency,
+                },
+            }
+            for line in order.lines
+        ],
+        total={"amount": total.amount, "currency": total.currency},
+        placedAt=order.placed_at.isoformat(),
+        timeline=[
+            {"id": e["id"], "type": e["type"], "source": e["source"], "time": e["time"]}
+            for e in store.timeline(order_id)
+        ],
+    )
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response:
+    return Response(
+        200,
+        content_types.APPLICATION_JSON,
+        app.get_openapi_json_schema(
+            title="Order API",
+            version="1.0.0",
+            description="Place orders and follow them through the saga.",
+        ),
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+def handle(event: dict, context: LambdaContext) -> dict:
+    _place_once_config.register_lambda_context(context)
+    return app.resolve(event, context)

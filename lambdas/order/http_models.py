@@ -1,0 +1,79 @@
+"""The order API's request and response bodies.
+
+Powertools validates requests against them and documents them in OpenAPI.
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Sku = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$", examples=["SKU-RED-MUG"])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Price(Strict):
+    amount: Annotated[int, Field(ge=0, le=1_000_000, description="Minor units (cents).")]
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+
+
+class OrderLineIn(Strict):
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1, le=1000)]
+    unitPrice: Price
+
+
+class Address(Strict):
+    recipient: Annotated[str, Field(min_length=1, max_length=100)]
+    line1: Annotated[str, Field(min_length=1, max_length=200)]
+    city: Annotated[str, Field(min_length=1, max_length=100)]
+    postalCode: Annotated[str, Field(min_length=1, max_length=20)]
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")]
+
+
+class PlaceOrderRequest(Strict):
+    customerId: Annotated[str, Field(min_length=1, max_length=64)]
+    lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=25)]
+    paymentMethodToken: Annotated[
+        str,
+        Field(
+            pattern=r"^tok_[A-Za-z0-9_]{1,64}$",
+            description="A payment provider token; card numbers never reach this API.",
+        ),
+    ]
+    shippingAddress: Address
+
+
+class OrderAccepted(BaseModel):
+    orderId: str
+    status: str
+
+
+class OrderLineOut(BaseModel):
+    sku: str
+    quantity: int
+    unitPrice: Price
+
+
+class TimelineEntry(BaseModel):
+    id: str
+    type: str
+    source: str
+    time: str
+
+
+class OrderView(BaseModel):
+    orderId: str
+    customerId: str
+    status: str
+    cancellationReason: str | None = None
+    lines: list[OrderLineOut]
+    total: Price
+    placedAt: str
+    timeline: list[TimelineEntry]
+
+
+class Problem(BaseModel):
+    message: str

@@ -1,0 +1,47 @@
+"""The outbox relay: the orders table's stream → the global bus.
+
+Fed only with outbox INSERTs (the event source mapping's filter). Stream records
+arrive at least once, and the stored event keeps its id, so a re-publish is a
+duplicate every consumer drops.
+"""
+
+import json
+import os
+
+import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from saga_events import EventPublisher
+
+logger = Logger(service="order")
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def publish_outbox_record(record: DynamoDBRecord) -> None:
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or image.get("kind") != "outbox":
+        return
+    event = json.loads(image["event"])
+    publisher.publish([event])
+    logger.info(
+        "published from outbox",
+        extra={
+            "event_type": event["type"],
+            "event_id": event["id"],
+            "correlation_id": event["correlationid"],
+        },
+    )
+
+
+@logger.inject_lambda_context
+def handle(event: dict, context: LambdaContext) -> dict:
+    return process_partial_response(
+        event=event, record_handler=publish_outbox_record, processor=processor, context=context
+    )

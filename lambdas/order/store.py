@@ -1,0 +1,213 @@
+"""DynamoDB adapter for orders, their outbox and their timeline: one partition per order.
+
+Item kinds in the orders table (pk = "ORDER#<id>"):
+  sk "ORDER"                the order itself, with a version for optimistic locking
+  sk "OUTBOX#<event id>"    an event to publish; the table's stream feeds the outbox relay
+  sk "TIMELINE#<time>#<id>" an event the order published or received, for GET /orders/{id}
+
+An order change and the events it causes are written in one transaction: the event
+is published if and only if the change happened (transactional outbox).
+"""
+
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from order.domain import (
+    CancellationReason,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    ShippingAddress,
+)
+
+OUTBOX_RETENTION = timedelta(days=7)
+_serialize = TypeSerializer().serialize
+_deserializer = TypeDeserializer()
+
+
+class OrderChanged(RuntimeError):
+    """Someone else changed the order since we read it; retry with a fresh read."""
+
+
+class OrderExists(RuntimeError):
+    pass
+
+
+class OrderStore:
+    def __init__(self, dynamodb_client: Any, table: str) -> None:
+        self._db = dynamodb_client
+        self._table = table
+
+    def get(self, order_id: str) -> Order | None:
+        item = self._db.get_item(
+            TableName=self._table, Key=_key(order_id, "ORDER"), ConsistentRead=True
+        ).get("Item")
+        return None if item is None else _order_from_item(_plain(item))
+
+    def timeline(self, order_id: str) -> list[dict[str, Any]]:
+        """The events this order published or received, oldest first."""
+        response = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :timeline)",
+            ExpressionAttributeValues={
+                ":pk": {"S": f"ORDER#{order_id}"},
+                ":timeline": {"S": "TIMELINE#"},
+            },
+            ConsistentRead=True,
+        )
+        return [json.loads(_plain(item)["event"]) for item in response["Items"]]
+
+    def add(self, order: Order, events: list[dict[str, Any]], now: datetime) -> None:
+        """Store a new order with the events that announce it."""
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _order_item(order),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._transact([put, *self._event_writes(order.order_id, events, now)])
+        except OrderChanged as error:
+            raise OrderExists(order.order_id) from error
+
+    def save(self, order: Order, events: list[dict[str, Any]], now: datetime) -> None:
+        """Store a changed order (if nobody changed it meanwhile) with the events it causes."""
+        put = {
+            "Put": {
+                "TableName": self._table,
+                "Item": _order_item(order),
+                "ConditionExpression": "version = :previous",
+                "ExpressionAttributeValues": {":previous": {"N": str(order.version - 1)}},
+            }
+        }
+        self._transact([put, *self._event_writes(order.order_id, events, now)])
+
+    def record_received(self, order_id: str, event: dict[str, Any]) -> None:
+        """Note a received event on the timeline (idempotent: same event, same item)."""
+        self._db.put_item(TableName=self._table, Item=_timeline_item(order_id, event))
+
+    def _event_writes(
+        self, order_id: str, events: list[dict[str, Any]], now: datetime
+    ) -> list[dict[str, Any]]:
+        writes = []
+        expires = int((now + OUTBOX_RETENTION).timestamp())
+        for event in events:
+            outbox = {
+                "pk": {"S": f"ORDER#{order_id}"},
+                "sk": {"S": f"OUTBOX#{event['id']}"},
+                "kind": {"S": "outbox"},
+                "event": {"S": json.dumps(event, separators=(",", ":"))},
+                "expiresAt": {"N": str(expires)},
+            }
+            writes.append({"Put": {"TableName": self._table, "Item": outbox}})
+            writes.append(
+                {"Put": {"TableName": self._table, "Item": _timeline_item(order_id, event)}}
+            )
+        return writes
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "TransactionCanceledException":
+                raise OrderChanged(error.response["Error"].get("Message", "")) from error
+            raise
+
+
+def _key(order_id: str, sort_key: str) -> dict[str, Any]:
+    return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": sort_key}}
+
+
+def _timeline_item(order_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "pk": {"S": f"ORDER#{order_id}"},
+        "sk": {"S": f"TIMELINE#{event['time']}#{event['id']}"},
+        "kind": {"S": "timeline"},
+        "event": {"S": json.dumps(event, separators=(",", ":"))},
+    }
+
+
+def _order_item(order: Order) -> dict[str, Any]:
+    plain = {
+        "pk": f"ORDER#{order.order_id}",
+        "sk": "ORDER",
+        "kind": "order",
+        "orderId": order.order_id,
+        "customerId": order.customer_id,
+        "status": order.status.value,
+        "version": order.version,
+        "placedAt": order.placed_at.isoformat(),
+        "paymentMethodToken": order.payment_method_token,
+        "lines": [
+            {
+                "sku": line.sku,
+                "quantity": line.quantity,
+                "unitPrice": {
+                    "amount": line.unit_price.amount,
+                    "currency": line.unit_price.currency,
+                },
+            }
+            for line in order.lines
+        ],
+        "shippingAddress": {
+            "recipient": order.shipping_address.recipient,
+            "line1": order.shipping_address.line1,
+            "city": order.shipping_address.city,
+            "postalCode": order.shipping_address.postal_code,
+            "country": order.shipping_address.country,
+        },
+    }
+    if order.cancellation_reason is not None:
+        plain["cancellationReason"] = order.cancellation_reason.value
+    return {name: _serialize(value) for name, value in plain.items()}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _undecimal(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _undecimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, list):
+        return [_undecimal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _undecimal(v) for k, v in value.items()}
+    return value
+
+
+def _order_from_item(item: dict[str, Any]) -> Order:
+    address = item["shippingAddress"]
+    return Order(
+        order_id=item["orderId"],
+        customer_id=item["customerId"],
+        lines=tuple(
+            OrderLine(
+                line["sku"],
+                line["quantity"],
+                Money(line["unitPrice"]["amount"], line["unitPrice"]["currency"]),
+            )
+            for line in item["lines"]
+        ),
+        payment_method_token=item["paymentMethodToken"],
+        shipping_address=ShippingAddress(
+            address["recipient"],
+            address["line1"],
+            address["city"],
+            address["postalCode"],
+            address["country"],
+        ),
+        placed_at=datetime.fromisoformat(item["placedAt"]),
+        status=OrderStatus(item["status"]),
+        cancellation_reason=(
+            CancellationReason(item["cancellationReason"]) if "cancellationReason" in item else None
+        ),
+        version=item["version"],
+    )

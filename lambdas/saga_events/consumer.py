@@ -1,0 +1,87 @@
+"""The SQS consumer every context's worker is: unwrap, deduplicate, dispatch, report failures.
+
+Built from Powertools as designed: `BatchProcessor` + `process_partial_response`
+report only the failed messages back to SQS, and `idempotent_function` keyed on the
+CloudEvent's `source` + `id` makes a redelivered event a no-op.
+"""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from saga_events.errors import InvalidEvent
+from saga_events.events import IntegrationEvent
+from saga_events.receiver import event_from_sqs_record
+
+EventHandler = Callable[[IntegrationEvent], None]
+
+
+class EventConsumer:
+    """A Lambda handler for a context's queue, dispatching each event by (type, major version)."""
+
+    def __init__(
+        self,
+        logger: Logger,
+        handlers: Mapping[tuple[str, int], EventHandler],
+        idempotency_table: str,
+    ) -> None:
+        self.handlers = dict(handlers)
+        self._logger = logger
+        self._processor = BatchProcessor(event_type=EventType.SQS)
+        self._idempotency = IdempotencyConfig(event_key_jmespath="[source, id]")
+        persistence = DynamoDBPersistenceLayer(table_name=idempotency_table)
+
+        @idempotent_function(
+            data_keyword_argument="cloudevent",
+            config=self._idempotency,
+            persistence_store=persistence,
+        )
+        def handle_once(cloudevent: dict[str, Any]) -> None:
+            event = IntegrationEvent.from_cloudevent(cloudevent)
+            self.handlers[(event.type, event.version)](event)
+
+        self._handle_once = handle_once
+
+    def __call__(self, lambda_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self._idempotency.register_lambda_context(context)
+        return process_partial_response(
+            event=lambda_event,
+            record_handler=self._on_record,
+            processor=self._processor,
+            context=context,
+        )
+
+    def _on_record(self, record: SQSRecord) -> None:
+        self._logger.remove_keys(["correlation_id", "event_type", "event_id"])
+        try:
+            event = event_from_sqs_record(record.body)
+        except InvalidEvent as error:
+            # Raising marks only this message failed: SQS retries it, then its redrive
+            # policy moves it to the dead-letter queue, where an operator can read why.
+            self._logger.error(
+                "rejected invalid event",
+                extra={"message_id": record.message_id, "reason": str(error)},
+            )
+            raise
+        self._logger.append_keys(
+            correlation_id=event.correlation_id, event_type=event.type, event_id=event.id
+        )
+        if (event.type, event.version) not in self.handlers:
+            # The forwarding rule only lets through what the catalog says this context
+            # consumes, so an event we cannot handle is a wiring fault: dead-letter it.
+            raise InvalidEvent(f"no handler for {event.type} v{event.version}")
+        self._logger.info("handling event")
+        self._handle_once(cloudevent=event.as_cloudevent())

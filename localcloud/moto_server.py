@@ -1,0 +1,142 @@
+"""The moto server, run in its own process with localcloud's EventBridge patches.
+
+`python -m localcloud.moto_server --port 0` prints `LOCALCLOUD_MOTO_READY <port>`
+once it listens. `MotoServer` starts that process and waits for the line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from localcloud.constants import DUMMY_CREDENTIALS, REGION
+from localcloud.processes import stop_process
+
+READY_MARKER = "LOCALCLOUD_MOTO_READY"
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class MotoServerError(RuntimeError):
+    pass
+
+
+class MotoServer:
+    """A patched moto server in a subprocess on 127.0.0.1."""
+
+    def __init__(self, log_file: Path | None = None, start_timeout: float = 30.0) -> None:
+        self._log_file = log_file
+        self._start_timeout = start_timeout
+        self._process: subprocess.Popen[str] | None = None
+        self._port: int | None = None
+        self._output: list[str] = []
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._port is None:
+            raise MotoServerError("moto server is not running")
+        return f"http://127.0.0.1:{self._port}"
+
+    def start(self) -> MotoServer:
+        env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        )
+        env["PYTHONUNBUFFERED"] = "1"
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "localcloud.moto_server", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        ready = threading.Event()
+        threading.Thread(target=self._pump_output, args=(ready,), daemon=True).start()
+        deadline = time.monotonic() + self._start_timeout
+        while not ready.wait(0.05):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                tail = "".join(self._output[-30:])
+                raise MotoServerError(f"moto server did not start:\n{tail}")
+        self._wait_until_answering(deadline)
+        return self
+
+    def _pump_output(self, ready: threading.Event) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        sink = self._log_file.open("a", encoding="utf-8") if self._log_file else None
+        try:
+            for line in self._process.stdout:
+                if line.startswith(READY_MARKER):
+                    self._port = int(line.split()[1])
+                    ready.set()
+                    continue
+                self._output.append(line)
+                del self._output[:-200]
+                if sink:
+                    sink.write(line)
+                    sink.flush()
+        finally:
+            if sink:
+                sink.close()
+
+    def _wait_until_answering(self, deadline: float) -> None:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.endpoint_url}/moto-api/", timeout=2):
+                    return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise MotoServerError("moto server does not answer") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop_process(self._process)
+            self._process = None
+        self._port = None
+
+    def __enter__(self) -> MotoServer:
+        return self.start() if self._process is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _serve(port: int) -> None:
+    from localcloud import moto_patches
+
+    moto_patches.apply()
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    print(f"{READY_MARKER} {server.get_host_and_port()[1]}", flush=True)
+    stopped.wait()
+    server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="moto server with localcloud patches")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    _serve(parser.parse_args(argv).port)
+
+
+if __name__ == "__main__":
+    main()

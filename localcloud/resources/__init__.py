@@ -1,0 +1,20 @@
+"""One handler per resource type the embedded cloud knows how to create."""
+
+from __future__ import annotations
+
+from localcloud.resources import events, functions, http_api, iam, kms, logs, queues, tables, topics
+from localcloud.resources.base import Handler, Provisioner
+
+HANDLERS: dict[str, Handler] = {
+    **events.HANDLERS,
+    **logs.HANDLERS,
+    **queues.HANDLERS,
+    **tables.HANDLERS,
+    **iam.HANDLERS,
+    **functions.HANDLERS,
+    **http_api.HANDLERS,
+    **topics.HANDLERS,
+    **kms.HANDLERS,
+}
+
+__all__ = ["HANDLERS", "Handler", "Provisioner"]

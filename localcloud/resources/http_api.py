@@ -1,0 +1,107 @@
+"""API Gateway v2 HTTP APIs: recorded for the local HTTP gateway, not created in moto."""
+
+from __future__ import annotations
+
+import hashlib
+
+from localcloud.constants import ACCOUNT_ID, REGION
+from localcloud.resources.base import Handler, Inputs, Provisioner, State
+
+API = "aws:apigatewayv2/api:Api"
+INTEGRATION = "aws:apigatewayv2/integration:Integration"
+ROUTE = "aws:apigatewayv2/route:Route"
+STAGE = "aws:apigatewayv2/stage:Stage"
+DEPLOYMENT = "aws:apigatewayv2/deployment:Deployment"
+
+
+def _short_id(p: Provisioner, kind: str, logical: str, length: int) -> str:
+    return hashlib.sha256(f"{p.stack}:{kind}:{logical}".encode()).hexdigest()[:length]
+
+
+def api_endpoint(api_id: str) -> str:
+    return f"https://{api_id}.execute-api.{REGION}.amazonaws.com"
+
+
+def stage_invoke_url(api_id: str, stage: str) -> str:
+    return f"{api_endpoint(api_id)}/" + ("" if stage == "$default" else stage)
+
+
+def create_api(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
+    if inputs.get("protocolType") != "HTTP":
+        raise ValueError(f"Api '{logical}': the embedded cloud serves HTTP APIs only")
+    api_id = _short_id(p, API, logical, 10)
+    name = p.name(inputs, logical, API, 128)
+    p.record("http_apis", {"logical_name": logical, "id": api_id, "name": name})
+    if target := inputs.get("target"):
+        # Quick create: AWS adds the integration, the route and a $default stage itself.
+        integration_id = f"{api_id[:7]}q"
+        p.record(
+            "http_integrations",
+            {"id": integration_id, "api_id": api_id, "uri": target, "payload_format": "2.0"},
+        )
+        route_key = inputs.get("routeKey") or "$default"
+        p.record(
+            "http_routes",
+            {"api_id": api_id, "route_key": route_key, "target": f"integrations/{integration_id}"},
+        )
+        p.record("http_stages", {"api_id": api_id, "name": "$default"})
+    return api_id, {
+        **inputs,
+        "name": name,
+        "apiEndpoint": api_endpoint(api_id),
+        "arn": f"arn:aws:apigateway:{REGION}::/apis/{api_id}",
+        "executionArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api_id}",
+        "routeSelectionExpression": inputs.get("routeSelectionExpression")
+        or "$request.method $request.path",
+    }
+
+
+def create_integration(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
+    integration_id = _short_id(p, INTEGRATION, logical, 7)
+    # pulumi-aws defaults to payload format 1.0, which the local gateway does not speak.
+    payload_format = inputs.get("payloadFormatVersion") or "1.0"
+    p.record(
+        "http_integrations",
+        {
+            "id": integration_id,
+            "api_id": inputs["apiId"],
+            "type": inputs.get("integrationType"),
+            "uri": inputs.get("integrationUri"),
+            "payload_format": payload_format,
+        },
+    )
+    return integration_id, {**inputs, "payloadFormatVersion": payload_format}
+
+
+def create_route(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
+    route_id = _short_id(p, ROUTE, logical, 7)
+    p.record(
+        "http_routes",
+        {"api_id": inputs["apiId"], "route_key": inputs["routeKey"], "target": inputs.get("target")},
+    )
+    return route_id, dict(inputs)
+
+
+def create_stage(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
+    name = inputs["name"]
+    api_id = inputs["apiId"]
+    p.record("http_stages", {"api_id": api_id, "name": name})
+    return name, {
+        **inputs,
+        "invokeUrl": stage_invoke_url(api_id, name),
+        "executionArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api_id}/{name}",
+        "arn": f"arn:aws:apigateway:{REGION}::/apis/{api_id}/stages/{name}",
+    }
+
+
+def create_deployment(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
+    return _short_id(p, DEPLOYMENT, logical, 6), dict(inputs)
+
+
+HANDLERS: dict[str, Handler] = {
+    API: create_api,
+    INTEGRATION: create_integration,
+    ROUTE: create_route,
+    STAGE: create_stage,
+    DEPLOYMENT: create_deployment,
+}

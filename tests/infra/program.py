@@ -1,0 +1,98 @@
+"""Runs the real Pulumi program under Pulumi's mocks and records every resource it declares."""
+
+import json
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@dataclass
+class DeclaredResource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Gives each resource plausible ids and ARNs, and keeps what the program asked for."""
+
+    def __init__(self) -> None:
+        self.resources: list[DeclaredResource] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        physical = args.inputs.get("name") or f"{args.name}-1234567"
+        service, kind = args.typ.split(":")[1].split("/")[0], args.typ.split(":")[-1]
+        outputs = {**args.inputs, "name": physical}
+        arn = f"arn:aws:{_arn_service(service)}:{REGION}:{ACCOUNT}:{kind.lower()}/{physical}"
+        outputs.setdefault("arn", arn)
+        if args.typ == "aws:sqs/queue:Queue":
+            outputs["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{physical}"
+            outputs["arn"] = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{physical}"
+        if args.typ == "aws:dynamodb/table:Table":
+            outputs["arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{physical}"
+            if args.inputs.get("streamEnabled"):
+                outputs["streamArn"] = f"{outputs['arn']}/stream/2026-01-01T00:00:00.000"
+        if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+            outputs["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{physical}"
+        if args.typ == "aws:cloudwatch/eventBus:EventBus":
+            outputs["arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{physical}"
+        if args.typ == "aws:cloudwatch/eventRule:EventRule":
+            bus = args.inputs.get("eventBusName", "default")
+            outputs["arn"] = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{bus}/{physical}"
+        if args.typ == "aws:iam/role:Role":
+            outputs["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{physical}"
+        if args.typ == "aws:lambda/function:Function":
+            outputs["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
+        if args.typ == "aws:apigatewayv2/api:Api":
+            outputs["apiEndpoint"] = f"https://{physical}.execute-api.{REGION}.amazonaws.com"
+            outputs["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{physical}"
+        self.resources.append(DeclaredResource(args.typ, args.name, dict(args.inputs), outputs))
+        return f"{physical}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list]:
+        return {"accountId": ACCOUNT, "region": REGION, "name": REGION}, []
+
+    def of_type(self, type_: str) -> list[DeclaredResource]:
+        return [r for r in self.resources if r.type == type_]
+
+
+def _arn_service(service: str) -> str:
+    return {"cloudwatch": "events", "lambda": "lambda", "apigatewayv2": "apigateway"}.get(
+        service, service
+    )
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
+    raw = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = {}
+    for key, value in raw.items():
+        full = key if ":" in key else f"{project}:{key}"
+        config[full] = value if isinstance(value, str) else json.dumps(value)
+    return config
+
+
+def run_program(stack: str = "dev") -> RecordingMocks:
+    mocks = RecordingMocks()
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
+    pulumi.runtime.set_all_config(stack_config(stack))
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
+    sys.path.insert(0, str(PROJECT_DIR))
+    _sync_await(
+        run_pulumi_func(
+            lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        )
+    )
+    return mocks
