@@ -1,0 +1,97 @@
+"""What an operator or a test does to a running saga: seed stock, place orders, read state."""
+
+import json
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from saga_client.target import HttpResponse, SagaTarget
+
+_deserialize = TypeDeserializer().deserialize
+
+
+def seed_stock(target: SagaTarget, levels: dict[str, int]) -> None:
+    table = target.table("inventory", "stock")
+    for sku, available in levels.items():
+        target.client("dynamodb").put_item(
+            TableName=table, Item={"sku": {"S": sku}, "available": {"N": str(available)}}
+        )
+
+
+def stock_level(target: SagaTarget, sku: str) -> int | None:
+    item = (
+        target.client("dynamodb")
+        .get_item(
+            TableName=target.table("inventory", "stock"),
+            Key={"sku": {"S": sku}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return None if item is None else int(item["available"]["N"])
+
+
+def reservation(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
+    item = (
+        target.client("dynamodb")
+        .get_item(
+            TableName=target.table("inventory", "reservations"),
+            Key={"orderId": {"S": order_id}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return None if item is None else {k: _deserialize(v) for k, v in item.items()}
+
+
+def place_order(
+    target: SagaTarget, order: dict[str, Any], idempotency_key: str | None = None
+) -> HttpResponse:
+    headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
+    return target.http("POST", "/orders", order, headers)
+
+
+def get_order(target: SagaTarget, order_id: str) -> HttpResponse:
+    return target.http("GET", f"/orders/{order_id}")
+
+
+def event_log(target: SagaTarget, correlation_id: str) -> list[dict[str, Any]]:
+    """The saga's events for one order, oldest first, as the global bus's event log saw them."""
+    logs = target.client("logs")
+    group = target.outputs["eventLogGroup"]
+    found: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"logGroupName": group}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        for entry in page.get("events", []):
+            envelope = json.loads(entry["message"])
+            cloudevent = envelope.get("detail", {})
+            if cloudevent.get("correlationid") == correlation_id:
+                found.append(cloudevent)
+        if not page.get("nextToken"):
+            break
+        kwargs["nextToken"] = page["nextToken"]
+    unique = {event["id"]: event for event in found}
+    return sorted(unique.values(), key=lambda event: event["time"])
+
+
+def queue_messages(target: SagaTarget, queue_url: str) -> list[dict[str, Any]]:
+    """Messages waiting in a queue (read without consuming them for long)."""
+    response = target.client("sqs").receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=0,
+        WaitTimeSeconds=0,
+        AttributeNames=["All"],
+    )
+    return response.get("Messages", [])
+
+
+def queue_depth(target: SagaTarget, queue_url: str) -> int:
+    attributes = target.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(
+        attributes["ApproximateNumberOfMessagesNotVisible"]
+    )

@@ -1,0 +1,35 @@
+"""Build our dependencies layer (lambdas/requirements.txt) for Lambda's Linux x86_64 Python 3.11.
+
+Run before `pulumi up`; the platform component zips `build/lambda-layer` as the layer.
+Wheels are taken for Lambda's platform, not this machine's, because jsonschema pulls
+in rpds-py, which is compiled.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET = ROOT / "build" / "lambda-layer" / "python"
+
+
+def main() -> int:
+    shutil.rmtree(TARGET.parent, ignore_errors=True)
+    TARGET.mkdir(parents=True)
+    command = [
+        sys.executable, "-m", "pip", "install", "--quiet",
+        "--requirement", str(ROOT / "lambdas" / "requirements.txt"),
+        "--target", str(TARGET),
+        "--platform", "manylinux2014_x86_64",
+        "--implementation", "cp",
+        "--python-version", "3.11",
+        "--only-binary=:all:",
+    ]  # fmt: skip
+    subprocess.run(command, check=True)
+    print(f"layer built in {TARGET.parent}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

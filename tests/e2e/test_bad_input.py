@@ -1,0 +1,140 @@
+"""Bad input is refused with a reason and loses nothing; poison is dead-lettered; duplicates do nothing."""
+
+import json
+import uuid
+
+import pytest
+
+from saga_client.operations import (
+    event_log,
+    get_order,
+    place_order,
+    queue_depth,
+    queue_messages,
+    reservation,
+    seed_stock,
+    stock_level,
+)
+from saga_client.target import eventually
+from tests.e2e.orders import an_order, settled_order
+
+
+def orders_of(saga, customer_id):
+    table = saga.table("order", "orders")
+    items = saga.client("dynamodb").scan(
+        TableName=table,
+        FilterExpression="customerId = :c",
+        ExpressionAttributeValues={":c": {"S": customer_id}},
+        ConsistentRead=True,
+    )["Items"]
+    return [item for item in items if item["sk"]["S"] == "ORDER"]
+
+
+INVALID_BODIES = {
+    "no lines": lambda o: o.update(lines=[]),
+    "zero quantity": lambda o: o["lines"][0].update(quantity=0),
+    "lower-case sku": lambda o: o["lines"][0].update(sku="mug"),
+    "a card number instead of a token": lambda o: o.update(paymentMethodToken="4111111111111111"),
+    "an unknown field": lambda o: o.update(cardCvv="123"),
+    "no shipping address": lambda o: o.pop("shippingAddress"),
+    "two currencies": lambda o: o["lines"].append(
+        {"sku": "TEA-1", "quantity": 1, "unitPrice": {"amount": 1, "currency": "USD"}}
+    ),
+}
+
+
+@pytest.mark.parametrize("problem", INVALID_BODIES)
+def test_an_invalid_order_is_refused_with_a_reason_and_nothing_is_stored(saga, sku, problem):
+    order = an_order((sku("mug"), 1))
+    INVALID_BODIES[problem](order)
+    response = place_order(saga, order)
+    assert response.status == 422, response.body
+    assert (
+        response.body
+    )  # Powertools names each failing field; our own refusals say why in "message"
+    assert orders_of(saga, order["customerId"]) == []
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[]", b'"an order"'])
+def test_a_malformed_body_is_refused(saga, body):
+    response = saga.http("POST", "/orders", body)
+    assert 400 <= response.status < 500, response.body
+
+
+def test_a_retried_post_with_the_same_idempotency_key_returns_the_same_order(saga, sku, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order = an_order((mug, 1))
+    key = str(uuid.uuid4())
+
+    first = place_order(saga, order, idempotency_key=key)
+    second = place_order(saga, order, idempotency_key=key)
+
+    assert first.status == second.status == 202
+    assert first.body["orderId"] == second.body["orderId"]
+    assert len(orders_of(saga, order["customerId"])) == 1
+    settled_order(saga, first.body["orderId"], {"STOCK_RESERVED"}, patience)
+    assert stock_level(saga, mug) == 4
+
+    changed = {**order, "lines": [{**order["lines"][0], "quantity": 2}]}
+    reuse = place_order(saga, changed, idempotency_key=key)
+    assert reuse.status == 422
+    assert "Idempotency-Key" in reuse.body["message"]
+
+
+def test_a_poison_message_ends_in_the_dead_letter_queue_and_changes_nothing(saga, patience):
+    inventory = saga.context("inventory")
+    marker = f"poison-{uuid.uuid4()}"
+    reservations_before = saga.client("dynamodb").scan(
+        TableName=saga.table("inventory", "reservations"), Select="COUNT"
+    )["Count"]
+
+    saga.client("sqs").send_message(
+        QueueUrl=inventory["queueUrl"], MessageBody=json.dumps({"detail": {"poison": marker}})
+    )
+
+    def dead_lettered():
+        found = [
+            m for m in queue_messages(saga, inventory["deadLetterQueueUrl"]) if marker in m["Body"]
+        ]
+        return found or None
+
+    [message] = eventually(dead_lettered, timeout=patience)
+    assert int(message["Attributes"]["ApproximateReceiveCount"]) >= 3
+    assert (
+        saga.client("dynamodb").scan(
+            TableName=saga.table("inventory", "reservations"), Select="COUNT"
+        )["Count"]
+        == reservations_before
+    )
+    saga.client("sqs").delete_message(
+        QueueUrl=inventory["deadLetterQueueUrl"], ReceiptHandle=message["ReceiptHandle"]
+    )
+
+
+def test_the_same_event_delivered_twice_reserves_once(saga, sku, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order_id = place_order(saga, an_order((mug, 2))).body["orderId"]
+    settled_order(saga, order_id, {"STOCK_RESERVED"}, patience)
+    placed = next(e for e in event_log(saga, order_id) if e["type"] == "order.placed")
+
+    # Deliver order.placed again the way EventBridge would: through the global bus.
+    saga.client("events").put_events(
+        Entries=[
+            {
+                "EventBusName": saga.outputs["globalBusName"],
+                "Source": placed["source"],
+                "DetailType": placed["type"],
+                "Detail": json.dumps(placed),
+            }
+        ]
+    )
+    inventory_queue = saga.context("inventory")["queueUrl"]
+    eventually(lambda: True if queue_depth(saga, inventory_queue) == 0 else None, timeout=patience)
+
+    assert stock_level(saga, mug) == 3
+    assert reservation(saga, order_id)["status"] == "RESERVED"
+    reserved = [e for e in event_log(saga, order_id) if e["type"] == "inventory.reserved"]
+    assert len(reserved) == 1
+    assert get_order(saga, order_id).body["status"] == "STOCK_RESERVED"

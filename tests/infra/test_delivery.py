@@ -1,0 +1,85 @@
+"""Queues, dead-letter queues and event source mappings behave as the design requires."""
+
+import json
+
+
+def _queues(program):
+    return {r.name: r for r in program.of_type("aws:sqs/queue:Queue")}
+
+
+def test_every_work_queue_redrives_to_its_own_contexts_dlq(program):
+    queues = _queues(program)
+    work_queues = [name for name in queues if not name.endswith("-dlq")]
+    assert work_queues
+    for name in work_queues:
+        redrive = json.loads(queues[name].inputs["redrivePolicy"])
+        context = name.removesuffix("-queue")
+        assert redrive["deadLetterTargetArn"] == queues[f"{context}-dlq"].outputs["arn"]
+        assert 1 <= redrive["maxReceiveCount"] <= 10
+
+
+def test_visibility_timeout_is_at_least_six_function_timeouts(program):
+    functions = {r.name: r for r in program.of_type("aws:lambda/function:Function")}
+    queues = _queues(program)
+    for mapping in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+        queue = next(
+            (q for q in queues.values() if q.outputs["arn"] == mapping.inputs["eventSourceArn"]),
+            None,
+        )
+        if queue is None:
+            continue
+        function = next(
+            f for f in functions.values() if f.outputs["arn"] == mapping.inputs["functionName"]
+        )
+        assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"]
+
+
+def test_every_event_source_mapping_reports_partial_batch_failures(program):
+    mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mappings
+    for mapping in mappings:
+        assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert 1 <= mapping.inputs["batchSize"] <= 10
+
+
+def test_stream_mappings_give_up_into_a_dead_letter_queue(program):
+    dlq_arns = {q.outputs["arn"] for name, q in _queues(program).items() if name.endswith("-dlq")}
+    streams = [
+        m
+        for m in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+        if "/stream/" in m.inputs["eventSourceArn"]
+    ]
+    assert streams
+    for mapping in streams:
+        assert mapping.inputs["maximumRetryAttempts"] >= 1
+        assert mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"] in dlq_arns
+
+
+def test_queues_and_tables_are_encrypted_and_tables_recoverable(program):
+    for queue in program.of_type("aws:sqs/queue:Queue"):
+        assert queue.inputs["sqsManagedSseEnabled"] is True
+    for table in program.of_type("aws:dynamodb/table:Table"):
+        assert table.inputs["serverSideEncryption"]["enabled"] is True
+        assert table.inputs["pointInTimeRecovery"]["enabled"] is True
+
+
+def test_every_log_group_has_a_retention(program):
+    for group in program.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        assert group.inputs.get("retentionInDays", 0) > 0, group.name
+
+
+def test_each_dlq_and_each_function_is_watched_by_an_alarm(program):
+    alarms = program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    topic = program.of_type("aws:sns/topic:Topic")[0].outputs["arn"]
+    assert all(alarm.inputs["alarmActions"] == [topic] for alarm in alarms)
+    watched = {str(sorted(a.inputs["dimensions"].values())) for a in alarms}
+    for queue in program.of_type("aws:sqs/queue:Queue"):
+        if queue.name.endswith("-dlq"):
+            assert str([queue.outputs["name"]]) in watched
+    for function in program.of_type("aws:lambda/function:Function"):
+        metrics = {
+            a.inputs["metricName"]
+            for a in alarms
+            if a.inputs["dimensions"] == {"FunctionName": function.outputs["name"]}
+        }
+        assert metrics == {"Errors", "Throttles"}

@@ -1,0 +1,61 @@
+from datetime import UTC, datetime
+
+import pytest
+from order.domain import (
+    CancellationReason,
+    CannotCancel,
+    Money,
+    OrderLine,
+    OrderRejected,
+    OrderStatus,
+    ShippingAddress,
+    cancel,
+    place_order,
+    stock_reserved,
+)
+
+ADDRESS = ShippingAddress("Ada", "1 Main St", "Berlin", "10115", "DE")
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def an_order(*lines: OrderLine):
+    lines = lines or (
+        OrderLine("MUG", 2, Money(1250, "EUR")),
+        OrderLine("TEA", 1, Money(400, "EUR")),
+    )
+    return place_order("o1", "c1", tuple(lines), "tok_visa", ADDRESS, NOW)
+
+
+def test_a_new_order_is_pending_and_totals_its_lines():
+    order = an_order()
+    assert order.status is OrderStatus.PENDING
+    assert order.total == Money(2900, "EUR")
+
+
+def test_an_order_is_priced_in_one_currency():
+    with pytest.raises(OrderRejected, match="one currency"):
+        an_order(OrderLine("MUG", 1, Money(1, "EUR")), OrderLine("TEA", 1, Money(1, "USD")))
+
+
+def test_stock_reserved_moves_a_pending_order_on_once():
+    order = an_order()
+    reserved = stock_reserved(order)
+    assert reserved.status is OrderStatus.STOCK_RESERVED
+    assert reserved.version == order.version + 1
+    assert stock_reserved(reserved) is None
+
+
+def test_a_cancelled_order_ignores_late_outcomes():
+    cancelled = cancel(an_order(), CancellationReason.CUSTOMER_REQUEST)
+    assert cancelled.status is OrderStatus.CANCELLED
+    assert cancelled.cancellation_reason is CancellationReason.CUSTOMER_REQUEST
+    assert stock_reserved(cancelled) is None
+    assert cancel(cancelled, CancellationReason.OUT_OF_STOCK) is None
+
+
+def test_a_confirmed_order_cannot_be_cancelled():
+    from dataclasses import replace
+
+    confirmed = replace(an_order(), status=OrderStatus.CONFIRMED)
+    with pytest.raises(CannotCancel):
+        cancel(confirmed, CancellationReason.CUSTOMER_REQUEST)
