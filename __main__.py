@@ -102,8 +102,6 @@ for name, bounded_context in contexts.items():
             "queueUrl": bounded_context.queue.url if bounded_context.queue else None,
             "deadLetterQueueUrl": bounded_context.dead_letter_queue.url,
             "tables": {table: resource.name for table, resource in bounded_context.tables.items()},
-            "functions": {
-                fn: resource.function.name for fn, resource in bounded_context.functions.items()
-            },
+            "functions": {fn: resource.function.name for fn, resource in bounded_context.functions.items()},
         },
     )

@@ -66,9 +66,7 @@ class BoundedContextArgs:
 
 
 class BoundedContext(pulumi.ComponentResource):
-    def __init__(
-        self, name: str, args: BoundedContextArgs, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: BoundedContextArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("saga:context:BoundedContext", name, None, opts)
         self._name = name
         self._args = args
@@ -89,9 +87,7 @@ class BoundedContext(pulumi.ComponentResource):
         if consumes and len(workers) != 1:
             raise ValueError(f"{name} consumes events, so it needs exactly one queue worker")
         if workers and not consumes:
-            raise ValueError(
-                f"{name} has a queue worker but the catalog gives it nothing to consume"
-            )
+            raise ValueError(f"{name} has a queue worker but the catalog gives it nothing to consume")
         self.queue = self._queue(workers[0]) if consumes else None
 
         self.functions = {spec.name: self._function(spec) for spec in args.functions}
@@ -109,8 +105,7 @@ class BoundedContext(pulumi.ComponentResource):
                 "queueUrl": self.queue.url if self.queue else None,
                 "deadLetterQueueUrl": self.dead_letter_queue.url,
                 "tables": {
-                    spec.name: table.name
-                    for spec, table in zip(args.tables, self.tables.values(), strict=True)
+                    spec.name: table.name for spec, table in zip(args.tables, self.tables.values(), strict=True)
                 },
             }
         )
@@ -139,8 +134,7 @@ class BoundedContext(pulumi.ComponentResource):
     def _function(self, spec: FunctionSpec) -> ContextFunction:
         tables = [self.tables[table] for table in spec.tables]
         environment: dict[str, pulumi.Input[str]] = {
-            self._table_spec(table).environment_variable: self.tables[table].name
-            for table in spec.tables
+            self._table_spec(table).environment_variable: self.tables[table].name for table in spec.tables
         }
         environment.update(self._args.extra_environment)
         bus = self._args.platform.bus
@@ -161,9 +155,7 @@ class BoundedContext(pulumi.ComponentResource):
                 granted.append(policies.publish_as(bus_arn, source))
             if spec.trigger == "stream":
                 granted.append(policies.read_stream(rest[0]))
-                granted.append(
-                    policies.send_to_queue(dlq_arn, "SendFailedStreamRecordsToDeadLetterQueue")
-                )
+                granted.append(policies.send_to_queue(dlq_arn, "SendFailedStreamRecordsToDeadLetterQueue"))
             if spec.trigger == "queue":
                 granted.append(policies.consume_queue(rest[0]))
             return granted
@@ -193,9 +185,7 @@ class BoundedContext(pulumi.ComponentResource):
             receive_wait_time_seconds=20,
             sqs_managed_sse_enabled=True,
             redrive_policy=self.dead_letter_queue.arn.apply(
-                lambda arn: json.dumps(
-                    {"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count}
-                )
+                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": settings.max_receive_count})
             ),
             opts=self._child,
         )
@@ -215,9 +205,7 @@ class BoundedContext(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-forwarding-policy",
             role=forward_role.id,
-            policy=self.private_bus.arn.apply(
-                lambda arn: policies.document([policies.forward_to_bus(arn)])
-            ),
+            policy=self.private_bus.arn.apply(lambda arn: policies.document([policies.forward_to_bus(arn)])),
             opts=self._child,
         )
         self.forwarding_rule = aws.cloudwatch.EventRule(
@@ -227,12 +215,8 @@ class BoundedContext(pulumi.ComponentResource):
             event_pattern=pattern,
             opts=self._child,
         )
-        retry = aws.cloudwatch.EventTargetRetryPolicyArgs(
-            maximum_event_age_in_seconds=3600, maximum_retry_attempts=10
-        )
-        undeliverable = aws.cloudwatch.EventTargetDeadLetterConfigArgs(
-            arn=self.dead_letter_queue.arn
-        )
+        retry = aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600, maximum_retry_attempts=10)
+        undeliverable = aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.dead_letter_queue.arn)
         aws.cloudwatch.EventTarget(
             f"{name}-forward-target",
             rule=self.forwarding_rule.name,
@@ -286,11 +270,7 @@ class BoundedContext(pulumi.ComponentResource):
         filters = None
         if spec.stream_filter:
             filters = aws.lambda_.EventSourceMappingFilterCriteriaArgs(
-                filters=[
-                    aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(
-                        pattern=json.dumps(spec.stream_filter)
-                    )
-                ]
+                filters=[aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=json.dumps(spec.stream_filter))]
             )
         aws.lambda_.EventSourceMapping(
             f"{self._name}-{spec.name}-stream",

@@ -51,13 +51,9 @@ class ContextFunction(pulumi.ComponentResource):
             opts=child,
         )
         policy = pulumi.Output.all(self.log_group.arn, *args.permission_inputs).apply(
-            lambda values: policies.document(
-                [policies.write_logs(values[0]), *args.permissions(list(values[1:]))]
-            )
+            lambda values: policies.document([policies.write_logs(values[0]), *args.permissions(list(values[1:]))])
         )
-        self.role_policy = aws.iam.RolePolicy(
-            f"{name}-policy", role=self.role.id, policy=policy, opts=child
-        )
+        self.role_policy = aws.iam.RolePolicy(f"{name}-policy", role=self.role.id, policy=policy, opts=child)
         self.function = aws.lambda_.Function(
             f"{name}-fn",
             runtime="python3.11",
@@ -75,9 +71,7 @@ class ContextFunction(pulumi.ComponentResource):
                     **args.environment,
                 }
             ),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                log_format="JSON", log_group=self.log_group.name
-            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
             # The role's policy must exist before the function first runs.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )

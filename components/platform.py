@@ -61,9 +61,7 @@ class EventPlatform(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.operations_topic = aws.sns.Topic(
-            f"{name}-operations", kms_master_key_id="alias/aws/sns", opts=child
-        )
+        self.operations_topic = aws.sns.Topic(f"{name}-operations", kms_master_key_id="alias/aws/sns", opts=child)
 
         # Our own dependencies (cloudevents, jsonschema); scripts/build_layer.py fills the folder.
         self.dependencies_layer = aws.lambda_.LayerVersion(
@@ -94,9 +92,7 @@ class EventPlatform(pulumi.ComponentResource):
                         {
                             "Sid": "EventBridgeWritesEventLog",
                             "Effect": "Allow",
-                            "Principal": {
-                                "Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]
-                            },
+                            "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                             "Resource": f"{arn.removesuffix(':*')}:*",
                         }

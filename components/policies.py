@@ -35,9 +35,7 @@ def document(statements: Sequence[Statement]) -> str:
 
 
 def assume_role(service: str) -> str:
-    return document(
-        [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]
-    )
+    return document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
 
 
 def write_logs(log_group_arn: str) -> Statement:

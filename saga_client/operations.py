@@ -44,9 +44,7 @@ def reservation(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
     return None if item is None else {k: _deserialize(v) for k, v in item.items()}
 
 
-def place_order(
-    target: SagaTarget, order: dict[str, Any], idempotency_key: str | None = None
-) -> HttpResponse:
+def place_order(target: SagaTarget, order: dict[str, Any], idempotency_key: str | None = None) -> HttpResponse:
     headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
     return target.http("POST", "/orders", order, headers)
 
@@ -92,6 +90,4 @@ def queue_depth(target: SagaTarget, queue_url: str) -> int:
         QueueUrl=queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(
-        attributes["ApproximateNumberOfMessagesNotVisible"]
-    )
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])

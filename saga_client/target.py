@@ -33,12 +33,7 @@ class SagaTarget:
     @classmethod
     def from_outputs_file(cls, path: Path, region: str | None = None) -> "SagaTarget":
         """A deployed stack, from `pulumi stack output --json --show-secrets > path`."""
-        region = (
-            region
-            or os.environ.get("AWS_REGION")
-            or os.environ.get("AWS_DEFAULT_REGION")
-            or "us-east-1"
-        )
+        region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         return cls(outputs=json.loads(path.read_text()), region=region)
 
     @property
@@ -53,19 +48,11 @@ class SagaTarget:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url
-            )
+            self._clients[service] = boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
         return self._clients[service]
 
-    def http(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-    ) -> HttpResponse:
-        data = (
-            None
-            if body is None
-            else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        )
+    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         request = urllib.request.Request(
             f"{self.api_url}{path}",
             data=data,
@@ -95,7 +82,5 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0, interval: f
         if value is not None:
             return value
         if time.monotonic() > deadline:
-            raise TimeoutError(
-                f"gave up after {timeout:.0f}s waiting for {getattr(probe, '__name__', probe)}"
-            )
+            raise TimeoutError(f"gave up after {timeout:.0f}s waiting for {getattr(probe, '__name__', probe)}")
         time.sleep(interval)

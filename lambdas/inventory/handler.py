@@ -24,9 +24,7 @@ SOURCE = "saga.inventory"
 
 logger = Logger(service="inventory")
 metrics = Metrics(namespace="OrderSaga", service="inventory")
-store = InventoryStore(
-    boto3.client("dynamodb"), os.environ["STOCK_TABLE"], os.environ["RESERVATIONS_TABLE"]
-)
+store = InventoryStore(boto3.client("dynamodb"), os.environ["STOCK_TABLE"], os.environ["RESERVATIONS_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
@@ -41,9 +39,7 @@ def reserve_stock(placed: IntegrationEvent) -> None:
             logger.info("order was cancelled before its reservation; holding nothing")
             return
     else:
-        lines = merge_lines(
-            StockRequest(line["sku"], line["quantity"]) for line in placed.data["lines"]
-        )
+        lines = merge_lines(StockRequest(line["sku"], line["quantity"]) for line in placed.data["lines"])
         outcome = reserve(lines, store.stock_on_hand([line.sku for line in lines]))
         if isinstance(outcome, Reserved):
             store.hold(order_id, outcome.lines, now)

@@ -66,9 +66,7 @@ class InventoryStore:
             }
             for line in lines
         ]
-        record = _new_record(
-            self._reservations, order_id, ReservationStatus.RESERVED, now, lines=lines
-        )
+        record = _new_record(self._reservations, order_id, ReservationStatus.RESERVED, now, lines=lines)
         self._transact([*takes, record])
 
     def record_rejection(self, order_id: str, rejection: Rejected, now: datetime) -> None:
@@ -86,9 +84,7 @@ class InventoryStore:
 
     def record_cancellation(self, order_id: str, now: datetime) -> None:
         """The tombstone that makes a late order.placed refuse to reserve."""
-        self._transact(
-            [_new_record(self._reservations, order_id, ReservationStatus.CANCELLED, now)]
-        )
+        self._transact([_new_record(self._reservations, order_id, ReservationStatus.CANCELLED, now)])
 
     def release(self, reservation: Reservation, now: datetime) -> None:
         """Put the held stock back and mark the reservation released, in one transaction."""
@@ -125,9 +121,7 @@ class InventoryStore:
             self._db.transact_write_items(TransactItems=items)
         except ClientError as error:
             if error.response["Error"]["Code"] == "TransactionCanceledException":
-                raise StockChanged(
-                    f"a condition no longer held: {error.response['Error'].get('Message')}"
-                ) from error
+                raise StockChanged(f"a condition no longer held: {error.response['Error'].get('Message')}") from error
             raise
 
 

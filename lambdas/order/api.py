@@ -66,9 +66,7 @@ def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
         order_id=str(uuid.uuid4()),
         customer_id=request.customerId,
         lines=tuple(
-            OrderLine(
-                line.sku, line.quantity, Money(line.unitPrice.amount, line.unitPrice.currency)
-            )
+            OrderLine(line.sku, line.quantity, Money(line.unitPrice.amount, line.unitPrice.currency))
             for line in request.lines
         ),
         payment_method_token=request.paymentMethodToken,
@@ -157,9 +155,7 @@ def post_order(
 @app.get(
     "/orders/<order_id>",
     summary="Read an order: its status, reason and the saga's timeline",
-    responses={
-        404: {"description": "No such order", "content": {"application/json": {"model": Problem}}}
-    },
+    responses={404: {"description": "No such order", "content": {"application/json": {"model": Problem}}}},
 )
 def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:
     order = store.get(order_id)

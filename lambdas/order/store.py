@@ -45,9 +45,7 @@ class OrderStore:
         self._table = table
 
     def get(self, order_id: str) -> Order | None:
-        item = self._db.get_item(
-            TableName=self._table, Key=_key(order_id, "ORDER"), ConsistentRead=True
-        ).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=_key(order_id, "ORDER"), ConsistentRead=True).get("Item")
         return None if item is None else _order_from_item(_plain(item))
 
     def timeline(self, order_id: str) -> list[dict[str, Any]]:
@@ -93,9 +91,7 @@ class OrderStore:
         """Note a received event on the timeline (idempotent: same event, same item)."""
         self._db.put_item(TableName=self._table, Item=_timeline_item(order_id, event))
 
-    def _event_writes(
-        self, order_id: str, events: list[dict[str, Any]], now: datetime
-    ) -> list[dict[str, Any]]:
+    def _event_writes(self, order_id: str, events: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
         writes = []
         expires = int((now + OUTBOX_RETENTION).timestamp())
         for event in events:
@@ -107,9 +103,7 @@ class OrderStore:
                 "expiresAt": {"N": str(expires)},
             }
             writes.append({"Put": {"TableName": self._table, "Item": outbox}})
-            writes.append(
-                {"Put": {"TableName": self._table, "Item": _timeline_item(order_id, event)}}
-            )
+            writes.append({"Put": {"TableName": self._table, "Item": _timeline_item(order_id, event)}})
         return writes
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
@@ -206,8 +200,6 @@ def _order_from_item(item: dict[str, Any]) -> Order:
         ),
         placed_at=datetime.fromisoformat(item["placedAt"]),
         status=OrderStatus(item["status"]),
-        cancellation_reason=(
-            CancellationReason(item["cancellationReason"]) if "cancellationReason" in item else None
-        ),
+        cancellation_reason=(CancellationReason(item["cancellationReason"]) if "cancellationReason" in item else None),
         version=item["version"],
     )

@@ -41,9 +41,7 @@ def mark_stock_reserved(event: IntegrationEvent) -> None:
 def cancel_for_rejected_reservation(event: IntegrationEvent) -> None:
     order = _load(event)
     reason = (
-        CancellationReason(event.data["reason"])
-        if event.data["reason"] in CancellationReason.__members__
-        else None
+        CancellationReason(event.data["reason"]) if event.data["reason"] in CancellationReason.__members__ else None
     )
     _cancel(
         order,

@@ -76,9 +76,7 @@ class EventConsumer:
                 extra={"message_id": record.message_id, "reason": str(error)},
             )
             raise
-        self._logger.append_keys(
-            correlation_id=event.correlation_id, event_type=event.type, event_id=event.id
-        )
+        self._logger.append_keys(correlation_id=event.correlation_id, event_type=event.type, event_id=event.id)
         if (event.type, event.version) not in self.handlers:
             # The forwarding rule only lets through what the catalog says this context
             # consumes, so an event we cannot handle is a wiring fault: dead-letter it.

@@ -47,6 +47,4 @@ class EventPublisher:
                 for event, result in zip(events, response["Entries"], strict=True)
                 if "ErrorCode" in result
             ]
-            raise PublishFailed(
-                f"EventBridge refused {len(failures)} event(s): {'; '.join(failures)}"
-            )
+            raise PublishFailed(f"EventBridge refused {len(failures)} event(s): {'; '.join(failures)}")

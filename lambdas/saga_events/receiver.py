@@ -22,8 +22,7 @@ def event_from_sqs_record(body: str) -> IntegrationEvent:
     validate_event(cloudevent)
     if envelope.get("detail-type") != cloudevent["type"]:
         raise InvalidEvent(
-            f"EventBridge detail-type {envelope.get('detail-type')!r} "
-            f"is not the CloudEvent type {cloudevent['type']!r}"
+            f"EventBridge detail-type {envelope.get('detail-type')!r} is not the CloudEvent type {cloudevent['type']!r}"
         )
     return IntegrationEvent.from_cloudevent(cloudevent)
 

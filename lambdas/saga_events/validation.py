@@ -35,9 +35,7 @@ def validate_event(event: dict[str, Any]) -> None:
     validator = _data_validators().get(event["dataschema"])
     if validator is None:
         raise InvalidEvent(f"{event['type']}: no schema is known for {event['dataschema']}")
-    if not event["dataschema"].startswith(
-        f"https://schemas.order-saga.example/events/{event['type']}/"
-    ):
+    if not event["dataschema"].startswith(f"https://schemas.order-saga.example/events/{event['type']}/"):
         raise InvalidEvent(f"{event['type']}: dataschema {event['dataschema']} is another type's")
     _raise_first_error(validator, event["data"], f"{event['type']} data")
 

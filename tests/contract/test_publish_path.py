@@ -1,4 +1,4 @@
-"""The publish path: validate before PutEvents, never publish an invalid event, lose no refused one."""
+"""The publish path: validate before PutEvents; publish nothing invalid; lose nothing refused."""
 
 import json
 from unittest.mock import MagicMock
@@ -42,9 +42,7 @@ def aws(monkeypatch):
         events, sqs = boto3.client("events"), boto3.client("sqs")
         events.create_event_bus(Name="global")
         queue = sqs.create_queue(QueueName="tap")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
+        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         events.put_rule(
             Name="all",
             EventBusName="global",
@@ -55,9 +53,7 @@ def aws(monkeypatch):
 
 
 def received(sqs, queue):
-    return sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
-        "Messages", []
-    )
+    return sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
 
 
 def test_a_valid_event_travels_as_a_cloudevent_in_the_detail(aws):
@@ -75,9 +71,7 @@ def test_a_valid_event_travels_as_a_cloudevent_in_the_detail(aws):
 def test_an_invalid_event_raises_before_any_network_call():
     client = MagicMock()
     with pytest.raises(InvalidEvent, match="quantity"):
-        EventPublisher(client, "global").publish(
-            [reserved(), reserved(lines=[{"sku": "MUG", "quantity": 0}])]
-        )
+        EventPublisher(client, "global").publish([reserved(), reserved(lines=[{"sku": "MUG", "quantity": 0}])])
     client.put_events.assert_not_called()
 
 
@@ -98,9 +92,7 @@ def test_a_partial_putevents_failure_is_an_error_so_the_cause_is_retried():
         ],
     }
     with pytest.raises(PublishFailed, match="ThrottlingException"):
-        EventPublisher(client, "global").publish(
-            [reserved(), reserved(reservedAt="2026-01-02T00:00:00Z")]
-        )
+        EventPublisher(client, "global").publish([reserved(), reserved(reservedAt="2026-01-02T00:00:00Z")])
 
 
 def test_more_than_ten_events_go_out_in_batches_of_ten():
@@ -121,9 +113,7 @@ def test_the_same_cause_always_yields_the_same_event_id():
         ("[1]", "not a JSON object"),
         ('{"detail-type": "x"}', "no object 'detail'"),
         (
-            json.dumps(
-                {"detail-type": "inventory.reserved", "detail": {"type": "inventory.reserved"}}
-            ),
+            json.dumps({"detail-type": "inventory.reserved", "detail": {"type": "inventory.reserved"}}),
             "envelope",
         ),
     ],

@@ -32,9 +32,7 @@ def an_order(
     }
 
 
-def settled_order(
-    saga: SagaTarget, order_id: str, statuses: set[str], timeout: float
-) -> dict[str, Any]:
+def settled_order(saga: SagaTarget, order_id: str, statuses: set[str], timeout: float) -> dict[str, Any]:
     def status_reached() -> dict[str, Any] | None:
         order = get_order(saga, order_id).body
         return order if order and order.get("status") in statuses else None

@@ -1,4 +1,4 @@
-"""Bad input is refused with a reason and loses nothing; poison is dead-lettered; duplicates do nothing."""
+"""Bad input is refused with a reason; poison is dead-lettered; duplicates change nothing."""
 
 import json
 import uuid
@@ -49,9 +49,7 @@ def test_an_invalid_order_is_refused_with_a_reason_and_nothing_is_stored(saga, s
     INVALID_BODIES[problem](order)
     response = place_order(saga, order)
     assert response.status == 422, response.body
-    assert (
-        response.body
-    )  # Powertools names each failing field; our own refusals say why in "message"
+    assert response.body  # Powertools names each failing field; our own refusals say why in "message"
     assert orders_of(saga, order["customerId"]) == []
 
 
@@ -94,22 +92,16 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_and_changes_nothing(saga
     )
 
     def dead_lettered():
-        found = [
-            m for m in queue_messages(saga, inventory["deadLetterQueueUrl"]) if marker in m["Body"]
-        ]
+        found = [m for m in queue_messages(saga, inventory["deadLetterQueueUrl"]) if marker in m["Body"]]
         return found or None
 
     [message] = eventually(dead_lettered, timeout=patience)
     assert int(message["Attributes"]["ApproximateReceiveCount"]) >= 3
     assert (
-        saga.client("dynamodb").scan(
-            TableName=saga.table("inventory", "reservations"), Select="COUNT"
-        )["Count"]
+        saga.client("dynamodb").scan(TableName=saga.table("inventory", "reservations"), Select="COUNT")["Count"]
         == reservations_before
     )
-    saga.client("sqs").delete_message(
-        QueueUrl=inventory["deadLetterQueueUrl"], ReceiptHandle=message["ReceiptHandle"]
-    )
+    saga.client("sqs").delete_message(QueueUrl=inventory["deadLetterQueueUrl"], ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_the_same_event_delivered_twice_reserves_once(saga, sku, patience):

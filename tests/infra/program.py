@@ -69,9 +69,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def _arn_service(service: str) -> str:
-    return {"cloudwatch": "events", "lambda": "lambda", "apigatewayv2": "apigateway"}.get(
-        service, service
-    )
+    return {"cloudwatch": "events", "lambda": "lambda", "apigatewayv2": "apigateway"}.get(service, service)
 
 
 def stack_config(stack: str) -> dict[str, str]:
@@ -90,9 +88,5 @@ def run_program(stack: str = "dev") -> RecordingMocks:
     pulumi.runtime.set_all_config(stack_config(stack))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
     sys.path.insert(0, str(PROJECT_DIR))
-    _sync_await(
-        run_pulumi_func(
-            lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
-        )
-    )
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")))
     return mocks

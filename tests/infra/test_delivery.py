@@ -28,9 +28,7 @@ def test_visibility_timeout_is_at_least_six_function_timeouts(program):
         )
         if queue is None:
             continue
-        function = next(
-            f for f in functions.values() if f.outputs["arn"] == mapping.inputs["functionName"]
-        )
+        function = next(f for f in functions.values() if f.outputs["arn"] == mapping.inputs["functionName"])
         assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"]
 
 

@@ -13,9 +13,7 @@ def _function_roles(program):
     """(context, function logical name, policy statements) for each function role."""
     policies = {}
     for policy in program.of_type("aws:iam/rolePolicy:RolePolicy"):
-        policies.setdefault(policy.inputs["role"], []).extend(
-            json.loads(policy.inputs["policy"])["Statement"]
-        )
+        policies.setdefault(policy.inputs["role"], []).extend(json.loads(policy.inputs["policy"])["Statement"])
     roles = []
     for role in program.of_type("aws:iam/role:Role"):
         role_id = f"{role.outputs['name']}-id"
@@ -55,11 +53,7 @@ def test_no_statement_grants_a_wildcard_action_or_resource(program):
 
 
 def test_each_role_touches_only_its_own_contexts_resources(program):
-    global_bus = next(
-        r
-        for r in program.of_type("aws:cloudwatch/eventBus:EventBus")
-        if r.name == "saga-global-bus"
-    )
+    global_bus = next(r for r in program.of_type("aws:cloudwatch/eventBus:EventBus") if r.name == "saga-global-bus")
     checked = 0
     for context, role, statements in _function_roles(program):
         for statement in statements:
@@ -80,9 +74,7 @@ def test_a_context_publishes_only_with_its_own_source(program, context):
             continue
         for statement in statements:
             if "events:PutEvents" in statement["Action"] and statement["Sid"] == "PublishOwnEvents":
-                assert statement["Condition"] == {
-                    "StringEquals": {"events:source": catalog.source_of(context)}
-                }
+                assert statement["Condition"] == {"StringEquals": {"events:source": catalog.source_of(context)}}
 
 
 def test_only_contexts_that_produce_events_may_publish(program):

@@ -55,13 +55,9 @@ def test_private_buses_deliver_to_queues_never_to_another_bus(program):
 
 def test_every_saga_event_reaches_the_event_log_and_the_archive(program):
     log_rule = _rules(program)["saga-log-every-event"]
-    assert set(json.loads(log_rule.inputs["eventPattern"])["source"]) == set(
-        catalog.sources.values()
-    )
+    assert set(json.loads(log_rule.inputs["eventPattern"])["source"]) == set(catalog.sources.values())
     archive = program.of_type("aws:cloudwatch/eventArchive:EventArchive")[0]
     assert archive.inputs["retentionDays"] > 0
-    log_group = next(
-        r for r in program.of_type("aws:cloudwatch/logGroup:LogGroup") if r.name == "saga-event-log"
-    )
+    log_group = next(r for r in program.of_type("aws:cloudwatch/logGroup:LogGroup") if r.name == "saga-event-log")
     assert log_group.inputs["name"].startswith("/aws/events/")
     assert log_group.inputs["retentionInDays"] > 0

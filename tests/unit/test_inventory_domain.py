@@ -52,9 +52,7 @@ def test_a_redelivered_order_repeats_the_earlier_decision():
     held = Reservation("o1", ReservationStatus.RESERVED, (StockRequest("MUG", 1),))
     assert outcome_of(held) == Reserved((StockRequest("MUG", 1),))
     rejection = Rejected(RejectionReason.OUT_OF_STOCK, ("MUG",))
-    assert (
-        outcome_of(Reservation("o1", ReservationStatus.REJECTED, rejection=rejection)) == rejection
-    )
+    assert outcome_of(Reservation("o1", ReservationStatus.REJECTED, rejection=rejection)) == rejection
 
 
 def test_a_tombstone_or_released_reservation_reserves_nothing_again():
