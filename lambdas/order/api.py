@@ -47,11 +47,20 @@ _place_once_config = IdempotencyConfig(
 _place_once_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 
 
-def _problem(status: int, message: str) -> Response:
-    return Response(status, content_types.APPLICATION_JSON, Problem(message=message).model_dump())
+class ApiProblem(Exception):
+    """A refusal the client can act on: its status and a reason in words."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
 
 
-def _accept(order_id: str, status: str) -> Response:
+@app.exception_handler(ApiProblem)
+def _problem(problem: ApiProblem) -> Response:
+    return Response(problem.status, content_types.APPLICATION_JSON, Problem(message=str(problem)).model_dump())
+
+
+def _accept(order_id: str, status: str) -> Response[OrderAccepted]:
     return Response(
         202,
         content_types.APPLICATION_JSON,
@@ -129,7 +138,7 @@ def post_order(
             description="Send the same key when retrying: the retry returns the first order.",
         ),
     ] = None,
-) -> Response:
+) -> Response[OrderAccepted]:
     request_id = app.current_event.request_context.request_id
     try:
         if idempotency_key is None:
@@ -144,11 +153,11 @@ def post_order(
                 }
             )
     except OrderRejected as error:
-        return _problem(422, str(error))
-    except IdempotencyValidationError:
-        return _problem(422, "this Idempotency-Key was already used with a different order")
-    except IdempotencyAlreadyInProgressError:
-        return _problem(409, "a request with this Idempotency-Key is still being processed")
+        raise ApiProblem(422, str(error)) from error
+    except IdempotencyValidationError as error:
+        raise ApiProblem(422, "this Idempotency-Key was already used with a different order") from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise ApiProblem(409, "a request with this Idempotency-Key is still being processed") from error
     return _accept(accepted["orderId"], accepted["status"])
 
 
@@ -188,7 +197,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Or
 
 
 @app.get("/openapi.json", include_in_schema=False)
-def openapi_document() -> Response:
+def openapi_document() -> Response[dict]:
     return Response(
         200,
         content_types.APPLICATION_JSON,
