@@ -1,4 +1,8 @@
-"""The order saga on AWS: an event platform, then the bounded contexts, then what to find where."""
+"""The order saga on AWS: an event platform, then the six bounded contexts, then what to find where.
+
+Each context receives exactly the events contracts/catalog.yaml says it consumes;
+nothing but the global bus is shared between them.
+"""
 
 import pulumi
 
@@ -20,25 +24,37 @@ catalog = load_catalog()
 platform = EventPlatform("saga", catalog, settings)
 
 
-def context(name: str, tables: list[TableSpec], functions: list[FunctionSpec]) -> BoundedContext:
+def bounded_context(
+    name: str,
+    tables: list[TableSpec],
+    functions: list[FunctionSpec],
+    topics: tuple[str, ...] = (),
+    environment: dict[str, str] | None = None,
+) -> BoundedContext:
     return BoundedContext(
         name,
         BoundedContextArgs(
             platform=platform,
             catalog=catalog,
             settings=settings,
-            tables=tables,
+            tables=[*tables, IDEMPOTENCY_TABLE],
             functions=functions,
+            topics=topics,
+            extra_environment=environment or {},
         ),
     )
 
 
-order = context(
+def worker(context: str, handler: str, tables: list[str], publishes: bool = True, **kwargs: object) -> FunctionSpec:
+    """A context's queue consumer, deduplicating through the context's idempotency table."""
+    return FunctionSpec(
+        "worker", handler, tables=[*tables, "idempotency"], trigger="queue", publishes=publishes, **kwargs
+    )
+
+
+order = bounded_context(
     "order",
-    tables=[
-        TableSpec("orders", hash_key="pk", range_key="sk", stream=True, ttl_attribute="expiresAt"),
-        IDEMPOTENCY_TABLE,
-    ],
+    tables=[TableSpec("orders", hash_key="pk", range_key="sk", stream=True, ttl_attribute="expiresAt")],
     functions=[
         FunctionSpec("api", "order.api.handle", tables=["orders", "idempotency"], trigger="http"),
         FunctionSpec(
@@ -48,60 +64,57 @@ order = context(
             trigger="stream",
             publishes=True,
             stream_table="orders",
-            # Only new outbox items: order and timeline items, and TTL deletions, are not events.
-            stream_filter={
-                "eventName": ["INSERT"],
-                "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}},
-            },
+            # Only new outbox items are events; order and timeline items, and TTL deletions, are not.
+            stream_filter={"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}},
         ),
-        FunctionSpec(
-            "worker",
-            "order.worker.handle",
-            tables=["orders", "idempotency"],
-            trigger="queue",
-            publishes=False,
-        ),
+        # The order's own events leave through the outbox, so its worker never publishes.
+        worker("order", "order.worker.handle", ["orders"], publishes=False),
     ],
 )
 order_api = OrderHttpApi(
-    "order",
-    order.functions["api"],
-    platform.operations_topic.arn,
-    settings.function_log_retention_days,
+    "order", order.functions["api"], platform.operations_topic.arn, settings.function_log_retention_days
 )
 
-inventory = context(
+inventory = bounded_context(
     "inventory",
-    tables=[
-        TableSpec("stock", hash_key="sku"),
-        TableSpec("reservations", hash_key="orderId"),
-        IDEMPOTENCY_TABLE,
-    ],
-    functions=[
-        FunctionSpec(
-            "worker",
-            "inventory.handler.handle",
-            tables=["stock", "reservations", "idempotency"],
-            trigger="queue",
-            publishes=True,
-        )
-    ],
+    tables=[TableSpec("stock", hash_key="sku"), TableSpec("reservations", hash_key="orderId")],
+    functions=[worker("inventory", "inventory.handler.handle", ["stock", "reservations"])],
 )
 
-contexts = {"order": order, "inventory": inventory}
+payment = bounded_context(
+    "payment",
+    # "gateway" stands in for the payment provider's side of the simulated gateway.
+    tables=[TableSpec("payments", hash_key="orderId"), TableSpec("gateway", hash_key="chargeKey")],
+    functions=[worker("payment", "payment.handler.handle", ["payments", "gateway"])],
+)
+
+shipping = bounded_context(
+    "shipping",
+    tables=[TableSpec("shipments", hash_key="orderId")],
+    functions=[worker("shipping", "shipping.handler.handle", ["shipments"])],
+    environment={"SERVED_COUNTRIES": ",".join(settings.served_countries)},
+)
+
+loyalty = bounded_context(
+    "loyalty",
+    tables=[TableSpec("ledger", hash_key="customerId", range_key="entry")],
+    functions=[worker("loyalty", "loyalty.handler.handle", ["ledger"])],
+)
+
+notification = bounded_context(
+    "notification",
+    tables=[],
+    functions=[
+        worker("notification", "notification.handler.handle", [], publishes=False, topics=["customer-notifications"])
+    ],
+    topics=("customer-notifications",),
+)
+
+contexts = [order, inventory, payment, shipping, loyalty, notification]
 
 pulumi.export("orderApiUrl", order_api.url)
 pulumi.export("globalBusName", platform.bus.name)
 pulumi.export("eventLogGroup", platform.event_log.name)
 pulumi.export("operationsTopicArn", platform.operations_topic.arn)
-for name, bounded_context in contexts.items():
-    pulumi.export(
-        name,
-        {
-            "busName": bounded_context.private_bus.name,
-            "queueUrl": bounded_context.queue.url if bounded_context.queue else None,
-            "deadLetterQueueUrl": bounded_context.dead_letter_queue.url,
-            "tables": {table: resource.name for table, resource in bounded_context.tables.items()},
-            "functions": {fn: resource.function.name for fn, resource in bounded_context.functions.items()},
-        },
-    )
+for context in contexts:
+    pulumi.export(context.context_name, context.outputs)

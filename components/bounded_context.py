@@ -53,6 +53,7 @@ class FunctionSpec:
     stream_table: str | None = None
     stream_filter: dict | None = None
     timeout_seconds: int | None = None
+    topics: Sequence[str] = ()
 
 
 @dataclass
@@ -62,6 +63,8 @@ class BoundedContextArgs:
     settings: StackSettings
     tables: Sequence[TableSpec]
     functions: Sequence[FunctionSpec]
+    # SNS topics the context publishes to from code (e.g. customer notifications).
+    topics: Sequence[str] = ()
     extra_environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
@@ -69,12 +72,17 @@ class BoundedContext(pulumi.ComponentResource):
     def __init__(self, name: str, args: BoundedContextArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("saga:context:BoundedContext", name, None, opts)
         self._name = name
+        self.context_name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         self.source = args.catalog.source_of(name)
 
         self.private_bus = aws.cloudwatch.EventBus(f"{name}-bus", opts=self._child)
         self.tables = {spec.name: self._table(spec) for spec in args.tables}
+        self.topics = {
+            topic: aws.sns.Topic(f"{name}-{topic}", kms_master_key_id="alias/aws/sns", opts=self._child)
+            for topic in args.topics
+        }
 
         self.dead_letter_queue = aws.sqs.Queue(
             f"{name}-dlq",
@@ -99,16 +107,16 @@ class BoundedContext(pulumi.ComponentResource):
                 self._feed_from_stream(spec)
 
         alarms.for_context(self, args.platform.operations_topic.arn)
-        self.register_outputs(
-            {
-                "busName": self.private_bus.name,
-                "queueUrl": self.queue.url if self.queue else None,
-                "deadLetterQueueUrl": self.dead_letter_queue.url,
-                "tables": {
-                    spec.name: table.name for spec, table in zip(args.tables, self.tables.values(), strict=True)
-                },
-            }
-        )
+        # What operators and the end-to-end tests need to find this context's state.
+        self.outputs = {
+            "busName": self.private_bus.name,
+            "queueUrl": self.queue.url if self.queue else None,
+            "deadLetterQueueUrl": self.dead_letter_queue.url,
+            "tables": {table: resource.name for table, resource in self.tables.items()},
+            "topics": {topic: resource.arn for topic, resource in self.topics.items()},
+            "functions": {function: resource.function.name for function, resource in self.functions.items()},
+        }
+        self.register_outputs(self.outputs)
 
     def _table(self, spec: TableSpec) -> aws.dynamodb.Table:
         attributes = [aws.dynamodb.TableAttributeArgs(name=spec.hash_key, type="S")]
@@ -132,48 +140,55 @@ class BoundedContext(pulumi.ComponentResource):
         )
 
     def _function(self, spec: FunctionSpec) -> ContextFunction:
-        tables = [self.tables[table] for table in spec.tables]
         environment: dict[str, pulumi.Input[str]] = {
             self._table_spec(table).environment_variable: self.tables[table].name for table in spec.tables
         }
+        environment.update({_topic_variable(topic): self.topics[topic].arn for topic in spec.topics})
         environment.update(self._args.extra_environment)
-        bus = self._args.platform.bus
-        inputs: list[pulumi.Input[str]] = [table.arn for table in tables]
         if spec.publishes:
-            environment["EVENT_BUS_NAME"] = bus.name
-        inputs += [bus.arn, self.dead_letter_queue.arn]
-        if spec.trigger == "stream":
-            inputs.append(self.tables[spec.stream_table].stream_arn)
-        if spec.trigger == "queue":
-            inputs.append(self.queue.arn)
-        table_count, source = len(tables), self.source
-
-        def statements(values: list[str]) -> list[policies.Statement]:
-            table_arns, (bus_arn, dlq_arn, *rest) = values[:table_count], values[table_count:]
-            granted = [policies.use_tables(table_arns)] if table_arns else []
-            if spec.publishes:
-                granted.append(policies.publish_as(bus_arn, source))
-            if spec.trigger == "stream":
-                granted.append(policies.read_stream(rest[0]))
-                granted.append(policies.send_to_queue(dlq_arn, "SendFailedStreamRecordsToDeadLetterQueue"))
-            if spec.trigger == "queue":
-                granted.append(policies.consume_queue(rest[0]))
-            return granted
-
+            environment["EVENT_BUS_NAME"] = self._args.platform.bus.name
         return ContextFunction(
             f"{self._name}-{spec.name}",
             FunctionArgs(
                 context=self._name,
                 handler=spec.handler,
                 environment=environment,
-                permission_inputs=inputs,
-                permissions=statements,
+                permissions=self._permissions(spec),
                 timeout_seconds=spec.timeout_seconds,
             ),
             self._args.settings,
             self._args.platform.layers,
             opts=self._child,
         )
+
+    def _permissions(self, spec: FunctionSpec) -> pulumi.Output[list[policies.Statement]]:
+        """Exactly what this function's trigger and spec need, on this context's resources only."""
+        arns: dict[str, pulumi.Input[list[str]]] = {
+            "tables": pulumi.Output.all(*[self.tables[table].arn for table in spec.tables]),
+            "topics": pulumi.Output.all(*[self.topics[topic].arn for topic in spec.topics]),
+            "bus": self._args.platform.bus.arn,
+            "dlq": self.dead_letter_queue.arn,
+            "queue": self.queue.arn if spec.trigger == "queue" and self.queue else "",
+            "stream": self.tables[spec.stream_table].stream_arn if spec.stream_table else "",
+        }
+        source = self.source
+
+        def statements(resolved: dict) -> list[policies.Statement]:
+            granted = []
+            if resolved["tables"]:
+                granted.append(policies.use_tables(resolved["tables"]))
+            if resolved["topics"]:
+                granted.append(policies.publish_to_topics(resolved["topics"]))
+            if spec.publishes:
+                granted.append(policies.publish_as(resolved["bus"], source))
+            if spec.trigger == "queue":
+                granted.append(policies.consume_queue(resolved["queue"]))
+            if spec.trigger == "stream":
+                granted.append(policies.read_stream(resolved["stream"]))
+                granted.append(policies.send_to_queue(resolved["dlq"], "SendFailedStreamRecordsToDeadLetterQueue"))
+            return granted
+
+        return pulumi.Output.all(**arns).apply(statements)
 
     def _queue(self, worker: FunctionSpec) -> aws.sqs.Queue:
         settings = self._args.settings
@@ -292,3 +307,7 @@ class BoundedContext(pulumi.ComponentResource):
 
     def _table_spec(self, name: str) -> TableSpec:
         return next(spec for spec in self._args.tables if spec.name == name)
+
+
+def _topic_variable(topic: str) -> str:
+    return f"{topic.upper().replace('-', '_')}_TOPIC_ARN"

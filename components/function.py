@@ -1,7 +1,7 @@
 """One Lambda function with its own role, its own log group and nothing more than it needs."""
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -10,18 +10,14 @@ from components import policies
 from components.packaging import function_bundle
 from components.settings import StackSettings
 
-# A function's statements may depend on other resources' ARNs, so they are built from
-# resolved values: (resolved inputs) -> statements.
-StatementsFactory = Callable[[list[str]], list[policies.Statement]]
-
 
 @dataclass
 class FunctionArgs:
     context: str
     handler: str
     environment: dict[str, pulumi.Input[str]]
-    permission_inputs: Sequence[pulumi.Input[str]] = field(default_factory=list)
-    permissions: StatementsFactory = field(default=lambda _: [])
+    # What the function may do besides writing its own logs.
+    permissions: pulumi.Input[list[policies.Statement]]
     timeout_seconds: int | None = None
 
 
@@ -50,8 +46,8 @@ class ContextFunction(pulumi.ComponentResource):
             assume_role_policy=policies.assume_role("lambda.amazonaws.com"),
             opts=child,
         )
-        policy = pulumi.Output.all(self.log_group.arn, *args.permission_inputs).apply(
-            lambda values: policies.document([policies.write_logs(values[0]), *args.permissions(list(values[1:]))])
+        policy = pulumi.Output.all(self.log_group.arn, args.permissions).apply(
+            lambda values: policies.document([policies.write_logs(values[0]), *values[1]])
         )
         self.role_policy = aws.iam.RolePolicy(f"{name}-policy", role=self.role.id, policy=policy, opts=child)
         self.function = aws.lambda_.Function(

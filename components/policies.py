@@ -79,6 +79,10 @@ def send_to_queue(queue_arn: str, sid: str) -> Statement:
     return {"Sid": sid, "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": [queue_arn]}
 
 
+def publish_to_topics(topic_arns: Sequence[str]) -> Statement:
+    return {"Sid": "PublishToOwnTopics", "Effect": "Allow", "Action": ["sns:Publish"], "Resource": sorted(topic_arns)}
+
+
 def publish_as(bus_arn: str, source: str) -> Statement:
     """PutEvents on the global bus, and only with this context's own source."""
     return {

@@ -17,6 +17,7 @@ class StackSettings:
     function_log_retention_days: int
     archive_retention_days: int
     oldest_message_alarm_seconds: int
+    served_countries: tuple[str, ...]
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -32,4 +33,5 @@ class StackSettings:
             function_log_retention_days=config.get_int("functionLogRetentionDays") or 14,
             archive_retention_days=config.get_int("archiveRetentionDays") or 30,
             oldest_message_alarm_seconds=config.get_int("oldestMessageAlarmSeconds") or 300,
+            served_countries=tuple(config.require_object("servedCountries")),
         )

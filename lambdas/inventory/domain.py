@@ -86,6 +86,18 @@ def outcome_of(reservation: Reservation) -> Reserved | Rejected | None:
     return None
 
 
-def must_release(reservation: Reservation | None) -> bool:
+class OnCancellation(StrEnum):
+    RELEASE = "RELEASE"  # stock is held: put it back and announce it
+    ANNOUNCE_AGAIN = "ANNOUNCE_AGAIN"  # released already, but the announcement may have failed
+    TOMBSTONE = "TOMBSTONE"  # nothing held yet: make sure nothing will be
+    NOTHING = "NOTHING"  # rejected, or already a tombstone
+
+
+def on_cancellation(reservation: Reservation | None) -> OnCancellation:
     """On cancellation, only stock that is actually held goes back."""
-    return reservation is not None and reservation.status is ReservationStatus.RESERVED
+    if reservation is None:
+        return OnCancellation.TOMBSTONE
+    return {
+        ReservationStatus.RESERVED: OnCancellation.RELEASE,
+        ReservationStatus.RELEASED: OnCancellation.ANNOUNCE_AGAIN,
+    }.get(reservation.status, OnCancellation.NOTHING)

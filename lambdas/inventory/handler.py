@@ -10,11 +10,12 @@ from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
 
 from inventory.domain import (
+    OnCancellation,
     Rejected,
     Reserved,
     StockRequest,
     merge_lines,
-    must_release,
+    on_cancellation,
     outcome_of,
     reserve,
 )
@@ -57,13 +58,16 @@ def release_stock(cancelled: IntegrationEvent) -> None:
     order_id = cancelled.data["orderId"]
     now = datetime.now(UTC)
     reservation = store.reservation(order_id)
-    if reservation is None:
+    step = on_cancellation(reservation)
+    if step is OnCancellation.TOMBSTONE:
         store.record_cancellation(order_id, now)
         logger.info("order cancelled before any reservation; tombstone recorded")
         return
-    if not must_release(reservation):
+    if step is OnCancellation.NOTHING:
         return
-    store.release(reservation, now)
+    assert reservation is not None
+    if step is OnCancellation.RELEASE:
+        store.release(reservation, now)
     released = new_event(
         "inventory.released",
         {

@@ -22,10 +22,19 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from order.domain import Money, OrderLine, OrderRejected, ShippingAddress, place_order
-from order.events import order_placed
+from order.domain import (
+    CancellationReason,
+    CannotCancel,
+    Money,
+    OrderLine,
+    OrderRejected,
+    ShippingAddress,
+    cancel,
+    place_order,
+)
+from order.events import order_cancelled, order_placed
 from order.http_models import OrderAccepted, OrderView, PlaceOrderRequest, Problem
-from order.store import OrderStore
+from order.store import OrderChanged, OrderStore
 
 logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
@@ -194,6 +203,44 @@ def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Or
             for e in store.timeline(order_id)
         ],
     )
+
+
+@app.post(
+    "/orders/<order_id>/cancel",
+    summary="Cancel an order that is not yet confirmed",
+    responses={
+        202: {
+            "description": "Cancelled: every context undoes its part",
+            "content": {"application/json": {"model": OrderAccepted}},
+        },
+        404: {"description": "No such order", "content": {"application/json": {"model": Problem}}},
+        409: {
+            "description": "The order is confirmed and can no longer be cancelled",
+            "content": {"application/json": {"model": Problem}},
+        },
+    },
+)
+def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[OrderAccepted]:
+    request_id = app.current_event.request_context.request_id
+    # The saga moves the order on concurrently; re-read and retry when it changed under us.
+    for _ in range(3):
+        order = store.get(order_id)
+        if order is None:
+            raise NotFoundError(f"order {order_id} does not exist")
+        try:
+            cancelled = cancel(order, CancellationReason.CUSTOMER_REQUEST)
+        except CannotCancel as error:
+            raise ApiProblem(409, f"order {order_id} is {order.status.value} and can no longer be cancelled") from error
+        if cancelled is None:
+            return _accept(order.order_id, order.status.value)
+        now = datetime.now(UTC)
+        try:
+            store.save(cancelled, [order_cancelled(cancelled, request_id, "cancelled by the customer", now)], now)
+        except OrderChanged:
+            continue
+        metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
+        return _accept(cancelled.order_id, cancelled.status.value)
+    raise ApiProblem(409, f"order {order_id} is changing; try again")
 
 
 @app.get("/openapi.json", include_in_schema=False)

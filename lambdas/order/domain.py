@@ -12,8 +12,20 @@ from enum import StrEnum
 class OrderStatus(StrEnum):
     PENDING = "PENDING"
     STOCK_RESERVED = "STOCK_RESERVED"
+    PAID = "PAID"
     CONFIRMED = "CONFIRMED"
     CANCELLED = "CANCELLED"
+
+
+# How far each status has come. Participants' queues are not ordered, so an outcome can
+# arrive after a later one (payment.captured before inventory.reserved): an order only
+# ever moves forward, and an outcome that would move it back changes nothing.
+_PROGRESS = {
+    OrderStatus.PENDING: 0,
+    OrderStatus.STOCK_RESERVED: 1,
+    OrderStatus.PAID: 2,
+    OrderStatus.CONFIRMED: 3,
+}
 
 
 class CancellationReason(StrEnum):
@@ -91,10 +103,41 @@ def place_order(
 
 
 def stock_reserved(order: Order) -> Order | None:
-    """The new order, or None when the event changes nothing (late or repeated)."""
-    if order.status is not OrderStatus.PENDING:
+    """The new order, or None when the event changes nothing (late, repeated, or cancelled)."""
+    return _move_forward(order, OrderStatus.STOCK_RESERVED)
+
+
+def payment_captured(order: Order) -> Order | None:
+    return _move_forward(order, OrderStatus.PAID)
+
+
+def shipment_scheduled(order: Order) -> Order | None:
+    """Stock held, paid, and a shipment booked: the order is confirmed."""
+    return _move_forward(order, OrderStatus.CONFIRMED)
+
+
+def _move_forward(order: Order, status: OrderStatus) -> Order | None:
+    if order.status is OrderStatus.CANCELLED or _PROGRESS[order.status] >= _PROGRESS[status]:
         return None
-    return _advance(order, OrderStatus.STOCK_RESERVED)
+    return _advance(order, status)
+
+
+# Which participant failure cancels an order, and with which reason.
+FAILURE_REASONS = {
+    ("inventory.reservation-rejected", "OUT_OF_STOCK"): CancellationReason.OUT_OF_STOCK,
+    ("inventory.reservation-rejected", "UNKNOWN_SKU"): CancellationReason.UNKNOWN_SKU,
+    ("payment.declined", "CARD_DECLINED"): CancellationReason.PAYMENT_DECLINED,
+    ("shipping.failed", "COUNTRY_NOT_SERVED"): CancellationReason.SHIPPING_UNAVAILABLE,
+}
+
+
+def reason_for_failure(event_type: str, reported_reason: str) -> CancellationReason | None:
+    """The cancellation a participant's failure calls for; None if it needs none.
+
+    A participant that refused because the order was already cancelled reports
+    ORDER_CANCELLED: the order is cancelled already, there is nothing to decide.
+    """
+    return FAILURE_REASONS.get((event_type, reported_reason))
 
 
 def cancel(order: Order, reason: CancellationReason) -> Order | None:

@@ -52,10 +52,22 @@ def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime)
         "order.cancelled",
         {
             "orderId": order.order_id,
+            "customerId": order.customer_id,
             "reason": order.cancellation_reason.value,
             "detail": detail[:500],
             "cancelledAt": now.isoformat(),
         },
+        source=SOURCE,
+        correlation_id=order.order_id,
+        causation_id=causation_id,
+        time=now,
+    )
+
+
+def order_confirmed(order: Order, causation_id: str, now: datetime) -> dict[str, Any]:
+    return new_event(
+        "order.confirmed",
+        {"orderId": order.order_id, "customerId": order.customer_id, "confirmedAt": now.isoformat()},
         source=SOURCE,
         correlation_id=order.order_id,
         causation_id=causation_id,

@@ -1,6 +1,11 @@
-"""The order worker: participants' outcomes → the order's status, and cancellation on failure."""
+"""The order worker: participants' outcomes move the order on, and any failure cancels it.
+
+Every event about an order also lands on the order's timeline, so GET /orders/{id}
+shows the whole saga.
+"""
 
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import boto3
@@ -10,8 +15,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga_events import IntegrationEvent
 from saga_events.consumer import EventConsumer
 
-from order.domain import CancellationReason, cancel, stock_reserved
-from order.events import order_cancelled
+from order.domain import (
+    CannotCancel,
+    Order,
+    OrderStatus,
+    cancel,
+    payment_captured,
+    reason_for_failure,
+    shipment_scheduled,
+    stock_reserved,
+)
+from order.events import order_cancelled, order_confirmed
 from order.store import OrderStore
 
 logger = Logger(service="order")
@@ -23,7 +37,7 @@ class UnknownOrder(LookupError):
     """An outcome for an order we do not have: retried, then dead-lettered for a human."""
 
 
-def _load(event: IntegrationEvent):  # noqa: ANN202 - returns order.domain.Order
+def _on_timeline(event: IntegrationEvent) -> Order:
     order = store.get(event.data["orderId"])
     if order is None:
         raise UnknownOrder(f"{event.type} {event.id} names unknown order {event.data['orderId']}")
@@ -31,41 +45,61 @@ def _load(event: IntegrationEvent):  # noqa: ANN202 - returns order.domain.Order
     return order
 
 
-def mark_stock_reserved(event: IntegrationEvent) -> None:
-    order = _load(event)
-    changed = stock_reserved(order)
-    if changed is not None:
-        store.save(changed, [], datetime.now(UTC))
+def _progress(rule: Callable[[Order], Order | None]) -> Callable[[IntegrationEvent], None]:
+    def apply(event: IntegrationEvent) -> None:
+        order = _on_timeline(event)
+        changed = rule(order)
+        if changed is None:
+            return
+        now = datetime.now(UTC)
+        confirmed = changed.status is OrderStatus.CONFIRMED
+        store.save(changed, [order_confirmed(changed, event.id, now)] if confirmed else [], now)
+        if confirmed:
+            metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
+        logger.info("order moved on", extra={"status": changed.status.value})
+
+    apply.__name__ = rule.__name__
+    return apply
 
 
-def cancel_for_rejected_reservation(event: IntegrationEvent) -> None:
-    order = _load(event)
-    reason = (
-        CancellationReason(event.data["reason"]) if event.data["reason"] in CancellationReason.__members__ else None
-    )
-    _cancel(
-        order,
-        reason or CancellationReason.OUT_OF_STOCK,
-        event,
-        f"reservation rejected for {event.data['skus']}",
-    )
-
-
-def _cancel(order, reason: CancellationReason, cause: IntegrationEvent, detail: str) -> None:  # noqa: ANN001
-    cancelled = cancel(order, reason)
+def cancel_on_failure(event: IntegrationEvent) -> None:
+    order = _on_timeline(event)
+    reason = reason_for_failure(event.type, event.data["reason"])
+    if reason is None:
+        return
+    try:
+        cancelled = cancel(order, reason)
+    except CannotCancel:
+        logger.warning("failure reported for an order already confirmed; nothing to cancel")
+        return
     if cancelled is None:
         return
     now = datetime.now(UTC)
-    store.save(cancelled, [order_cancelled(cancelled, cause.id, detail, now)], now)
+    detail = f"{event.type} from {event.source}: {event.data['reason']}"
+    store.save(cancelled, [order_cancelled(cancelled, event.id, detail, now)], now)
     metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
     logger.info("order cancelled", extra={"reason": reason.value})
+
+
+def record_on_timeline(event: IntegrationEvent) -> None:
+    """Compensations and side effects change no status; the customer sees them in the timeline."""
+    _on_timeline(event)
 
 
 consume = EventConsumer(
     logger,
     {
-        ("inventory.reserved", 1): mark_stock_reserved,
-        ("inventory.reservation-rejected", 1): cancel_for_rejected_reservation,
+        ("inventory.reserved", 1): _progress(stock_reserved),
+        ("payment.captured", 1): _progress(payment_captured),
+        ("shipping.scheduled", 1): _progress(shipment_scheduled),
+        ("inventory.reservation-rejected", 1): cancel_on_failure,
+        ("payment.declined", 1): cancel_on_failure,
+        ("shipping.failed", 1): cancel_on_failure,
+        ("inventory.released", 1): record_on_timeline,
+        ("payment.refunded", 1): record_on_timeline,
+        ("shipping.cancelled", 1): record_on_timeline,
+        ("loyalty.points-awarded", 1): record_on_timeline,
+        ("loyalty.points-revoked", 1): record_on_timeline,
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
 )

@@ -1,6 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 from inventory.domain import (
+    OnCancellation,
     Rejected,
     RejectionReason,
     Reservation,
@@ -8,7 +9,7 @@ from inventory.domain import (
     Reserved,
     StockRequest,
     merge_lines,
-    must_release,
+    on_cancellation,
     outcome_of,
     reserve,
 )
@@ -60,8 +61,10 @@ def test_a_tombstone_or_released_reservation_reserves_nothing_again():
     assert outcome_of(Reservation("o1", ReservationStatus.RELEASED)) is None
 
 
-def test_only_held_stock_is_released():
-    assert must_release(Reservation("o1", ReservationStatus.RESERVED, (StockRequest("MUG", 1),)))
-    assert not must_release(None)
-    assert not must_release(Reservation("o1", ReservationStatus.REJECTED))
-    assert not must_release(Reservation("o1", ReservationStatus.RELEASED))
+def test_only_held_stock_is_released_and_a_release_is_announced_until_it_is_done():
+    held = Reservation("o1", ReservationStatus.RESERVED, (StockRequest("MUG", 1),))
+    assert on_cancellation(held) is OnCancellation.RELEASE
+    assert on_cancellation(Reservation("o1", ReservationStatus.RELEASED)) is OnCancellation.ANNOUNCE_AGAIN
+    assert on_cancellation(None) is OnCancellation.TOMBSTONE
+    assert on_cancellation(Reservation("o1", ReservationStatus.REJECTED)) is OnCancellation.NOTHING
+    assert on_cancellation(Reservation("o1", ReservationStatus.CANCELLED)) is OnCancellation.NOTHING

@@ -1,0 +1,76 @@
+"""Loyalty's worker: payment.captured → award points; payment.refunded → take them back."""
+
+import os
+from datetime import UTC, datetime
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from saga_events import EventPublisher, IntegrationEvent, new_event
+from saga_events.consumer import EventConsumer
+
+from loyalty.domain import award, revoke
+from loyalty.store import LedgerStore
+
+SOURCE = "saga.loyalty"
+
+logger = Logger(service="loyalty")
+metrics = Metrics(namespace="OrderSaga", service="loyalty")
+ledger = LedgerStore(boto3.client("dynamodb"), os.environ["LEDGER_TABLE"])
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+
+
+def award_points(captured: IntegrationEvent) -> None:
+    customer_id, order_id = captured.data["customerId"], captured.data["orderId"]
+    now = datetime.now(UTC)
+    entry = ledger.entry(customer_id, order_id, "AWARD")
+    if entry is None:
+        if ledger.entry(customer_id, order_id, "REVOKE") is not None:
+            logger.info("payment refunded before its points were awarded; awarding nothing")
+            return
+        entry = award(order_id, captured.data["amount"]["amount"])
+        ledger.add_award(customer_id, entry, now)
+        metrics.add_metric(name="PointsAwarded", unit=MetricUnit.Count, value=entry.points)
+    # Announced again on a repeat: the first announcement may be what failed.
+    _announce("loyalty.points-awarded", captured, entry.points, "awardedAt", now)
+
+
+def revoke_points(refunded: IntegrationEvent) -> None:
+    customer_id, order_id = refunded.data["customerId"], refunded.data["orderId"]
+    now = datetime.now(UTC)
+    entry = ledger.entry(customer_id, order_id, "REVOKE")
+    if entry is None:
+        awarded = ledger.entry(customer_id, order_id, "AWARD")
+        entry = revoke(awarded, order_id)
+        ledger.add_revocation(customer_id, entry, now, awarded=awarded is not None)
+        metrics.add_metric(name="PointsRevoked", unit=MetricUnit.Count, value=-entry.points)
+    if entry.points == 0:
+        logger.info("no points were awarded for this order; revocation kept as a tombstone")
+        return
+    _announce("loyalty.points-revoked", refunded, -entry.points, "revokedAt", now)
+
+
+def _announce(event_type: str, cause: IntegrationEvent, points: int, time_field: str, now: datetime) -> None:
+    data = {
+        "orderId": cause.data["orderId"],
+        "customerId": cause.data["customerId"],
+        "points": points,
+        time_field: now.isoformat(),
+    }
+    publisher.publish(
+        [new_event(event_type, data, source=SOURCE, correlation_id=cause.correlation_id, causation_id=cause.id)]
+    )
+
+
+consume = EventConsumer(
+    logger,
+    {("payment.captured", 1): award_points, ("payment.refunded", 1): revoke_points},
+    idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handle(event: dict, context: LambdaContext) -> dict:
+    return consume(event, context)

@@ -1,0 +1,118 @@
+"""Shipping's worker: order.placed → note the destination; payment.captured → book; order.cancelled → call off."""
+
+import os
+from datetime import UTC, datetime
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from saga_events import EventPublisher, IntegrationEvent, new_event
+from saga_events.consumer import EventConsumer
+
+from shipping.domain import NotServed, OnCancellation, Scheduled, ShipmentStatus, on_cancellation, schedule
+from shipping.store import ShipmentStore
+
+SOURCE = "saga.shipping"
+SERVED_COUNTRIES = frozenset(os.environ["SERVED_COUNTRIES"].split(","))
+
+logger = Logger(service="shipping")
+metrics = Metrics(namespace="OrderSaga", service="shipping")
+store = ShipmentStore(boto3.client("dynamodb"), os.environ["SHIPMENTS_TABLE"])
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+
+
+def note_destination(placed: IntegrationEvent) -> None:
+    store.note_destination(placed.data["orderId"], placed.data["shippingAddress"]["country"], datetime.now(UTC))
+
+
+def schedule_shipment(captured: IntegrationEvent) -> None:
+    order_id = captured.data["orderId"]
+    now = datetime.now(UTC)
+    shipment = store.get(order_id)
+    decision = schedule(shipment, SERVED_COUNTRIES)
+    if decision is None:
+        logger.info("order cancelled before shipping; booking nothing")
+        return
+    assert shipment is not None
+    if isinstance(decision, Scheduled):
+        if shipment.status is not ShipmentStatus.SCHEDULED:
+            store.book(order_id, decision.shipment_id, now)
+        event = new_event(
+            "shipping.scheduled",
+            {
+                "orderId": order_id,
+                "shipmentId": decision.shipment_id,
+                "country": decision.country,
+                "scheduledAt": now.isoformat(),
+            },
+            source=SOURCE,
+            correlation_id=captured.correlation_id,
+            causation_id=captured.id,
+        )
+        metrics.add_metric(name="ShipmentsScheduled", unit=MetricUnit.Count, value=1)
+    else:
+        if shipment.status is not ShipmentStatus.FAILED:
+            store.fail(order_id, now)
+        event = _failed(captured, decision, now)
+        metrics.add_metric(name="ShipmentsFailed", unit=MetricUnit.Count, value=1)
+    publisher.publish([event])
+
+
+def _failed(captured: IntegrationEvent, decision: NotServed, now: datetime) -> dict:
+    return new_event(
+        "shipping.failed",
+        {
+            "orderId": captured.data["orderId"],
+            "reason": "COUNTRY_NOT_SERVED",
+            "country": decision.country,
+            "failedAt": now.isoformat(),
+        },
+        source=SOURCE,
+        correlation_id=captured.correlation_id,
+        causation_id=captured.id,
+    )
+
+
+def cancel_shipment(cancelled: IntegrationEvent) -> None:
+    order_id = cancelled.data["orderId"]
+    now = datetime.now(UTC)
+    shipment = store.get(order_id)
+    step = on_cancellation(shipment)
+    if step is OnCancellation.TOMBSTONE:
+        store.cancel_before_booking(shipment, order_id, now)
+        return
+    if step is OnCancellation.NOTHING:
+        return
+    assert shipment is not None and shipment.shipment_id is not None
+    if step is OnCancellation.CALL_OFF:
+        store.call_off(order_id, now)
+    publisher.publish(
+        [
+            new_event(
+                "shipping.cancelled",
+                {"orderId": order_id, "shipmentId": shipment.shipment_id, "cancelledAt": now.isoformat()},
+                source=SOURCE,
+                correlation_id=cancelled.correlation_id,
+                causation_id=cancelled.id,
+            )
+        ]
+    )
+    metrics.add_metric(name="ShipmentsCancelled", unit=MetricUnit.Count, value=1)
+
+
+consume = EventConsumer(
+    logger,
+    {
+        ("order.placed", 1): note_destination,
+        ("payment.captured", 1): schedule_shipment,
+        ("order.cancelled", 1): cancel_shipment,
+    },
+    idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handle(event: dict, context: LambdaContext) -> dict:
+    return consume(event, context)
