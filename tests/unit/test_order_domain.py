@@ -10,7 +10,10 @@ from order.domain import (
     OrderStatus,
     ShippingAddress,
     cancel,
+    payment_captured,
     place_order,
+    reason_for_failure,
+    shipment_scheduled,
     stock_reserved,
 )
 
@@ -59,3 +62,21 @@ def test_a_confirmed_order_cannot_be_cancelled():
     confirmed = replace(an_order(), status=OrderStatus.CONFIRMED)
     with pytest.raises(CannotCancel):
         cancel(confirmed, CancellationReason.CUSTOMER_REQUEST)
+
+
+def test_an_order_only_moves_forward_whatever_order_outcomes_arrive_in():
+    paid = payment_captured(an_order())
+    assert paid.status is OrderStatus.PAID
+    # inventory.reserved overtaken by payment.captured: it changes nothing when it arrives.
+    assert stock_reserved(paid) is None
+    confirmed = shipment_scheduled(paid)
+    assert confirmed.status is OrderStatus.CONFIRMED
+    assert payment_captured(confirmed) is None
+
+
+def test_participants_failures_map_to_cancellation_reasons():
+    assert reason_for_failure("payment.declined", "CARD_DECLINED") is CancellationReason.PAYMENT_DECLINED
+    assert reason_for_failure("shipping.failed", "COUNTRY_NOT_SERVED") is CancellationReason.SHIPPING_UNAVAILABLE
+    assert reason_for_failure("inventory.reservation-rejected", "UNKNOWN_SKU") is CancellationReason.UNKNOWN_SKU
+    # A participant that refused because the order was already cancelled calls for nothing.
+    assert reason_for_failure("inventory.reservation-rejected", "ORDER_CANCELLED") is None
