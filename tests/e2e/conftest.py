@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from saga_client import SagaTarget
+from saga_client.state import NotificationInbox
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -51,3 +52,10 @@ class SkuFactory:
 
     def __call__(self, name: str) -> str:
         return f"{name.upper()}-{uuid.uuid4().hex[:8].upper()}"
+
+
+@pytest.fixture(scope="session")
+def inbox(saga: SagaTarget) -> Iterator[NotificationInbox]:
+    subscribed = NotificationInbox.subscribe(saga)
+    yield subscribed
+    subscribed.close()

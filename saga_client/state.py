@@ -1,0 +1,126 @@
+"""Reading every context's state for one order: what the e2e scenarios assert and the demo prints."""
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from saga_client.operations import get_order, reservation
+from saga_client.target import SagaTarget
+
+_deserialize = TypeDeserializer().deserialize
+
+
+def _item(target: SagaTarget, context: str, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+    item = (
+        target.client("dynamodb")
+        .get_item(
+            TableName=target.table(context, table),
+            Key={name: {"S": value} for name, value in key.items()},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    return None if item is None else {name: _deserialize(value) for name, value in item.items()}
+
+
+def payment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
+    return _item(target, "payment", "payments", {"orderId": order_id})
+
+
+def shipment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
+    return _item(target, "shipping", "shipments", {"orderId": order_id})
+
+
+def loyalty_ledger(target: SagaTarget, customer_id: str) -> list[dict[str, Any]]:
+    items = target.client("dynamodb").query(
+        TableName=target.table("loyalty", "ledger"),
+        KeyConditionExpression="customerId = :c",
+        ExpressionAttributeValues={":c": {"S": customer_id}},
+        ConsistentRead=True,
+    )["Items"]
+    return [{name: _deserialize(value) for name, value in item.items()} for item in items]
+
+
+def loyalty_balance(target: SagaTarget, customer_id: str) -> int:
+    return sum(int(entry["points"]) for entry in loyalty_ledger(target, customer_id))
+
+
+@dataclass
+class NotificationInbox:
+    """A queue subscribed to the customer notifications topic, as a customer's device would be."""
+
+    target: SagaTarget
+    queue_url: str
+    subscription_arn: str
+    received: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def subscribe(cls, target: SagaTarget) -> "NotificationInbox":
+        sqs, sns = target.client("sqs"), target.client("sns")
+        topic = target.context("notification")["topics"]["customer-notifications"]
+        queue_url = sqs.create_queue(QueueName=f"saga-inbox-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+                }
+            ],
+        }
+        sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
+        subscription = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)
+        return cls(target, queue_url, subscription["SubscriptionArn"])
+
+    def messages_for(self, order_id: str) -> list[dict[str, Any]]:
+        self._drain()
+        return [m for m in self.received if m["orderId"] == order_id]
+
+    def close(self) -> None:
+        self.target.client("sns").unsubscribe(SubscriptionArn=self.subscription_arn)
+        self.target.client("sqs").delete_queue(QueueUrl=self.queue_url)
+
+    def _drain(self) -> None:
+        sqs = self.target.client("sqs")
+        while True:
+            messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+                "Messages", []
+            )
+            if not messages:
+                return
+            for message in messages:
+                notification = json.loads(message["Body"])
+                attributes = {k: v["Value"] for k, v in notification.get("MessageAttributes", {}).items()}
+                self.received.append(
+                    {**attributes, "subject": notification.get("Subject"), "body": notification["Message"]}
+                )
+                sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+@dataclass(frozen=True)
+class SagaState:
+    """Every context's view of one order."""
+
+    order: dict[str, Any]
+    reservation: dict[str, Any] | None
+    payment: dict[str, Any] | None
+    shipment: dict[str, Any] | None
+    loyalty_balance: int
+
+    @classmethod
+    def read(cls, target: SagaTarget, order_id: str) -> "SagaState":
+        order = get_order(target, order_id).body
+        return cls(
+            order=order,
+            reservation=reservation(target, order_id),
+            payment=payment(target, order_id),
+            shipment=shipment(target, order_id),
+            loyalty_balance=loyalty_balance(target, order["customerId"]),
+        )

@@ -1,0 +1,202 @@
+"""The whole choreography: the success path and every compensation, asserted in every context.
+
+"State" is stock, the reservation, the payment and its gateway charge, the shipment, the
+customer's loyalty balance, the notifications the customer received, and the order's
+status and timeline.
+"""
+
+import pytest
+
+from saga_client.operations import get_order, place_order, seed_stock, stock_level
+from saga_client.state import SagaState
+from saga_client.target import eventually
+from tests.e2e.orders import an_order, settled_order
+
+PRICE = 1250  # minor units per item in an_order
+
+
+def timeline_with(saga, order_id, expected, timeout):
+    """Wait until the order's timeline holds every expected event type (compensations are asynchronous)."""
+
+    def complete():
+        order = get_order(saga, order_id).body
+        types = [entry["type"] for entry in order["timeline"]]
+        return order if set(expected) <= set(types) else None
+
+    complete.__name__ = f"timeline of {order_id} to hold {sorted(expected)}"
+    return eventually(complete, timeout=timeout)
+
+
+def notified(inbox, order_id, kind, timeout):
+    def arrived():
+        messages = inbox.messages_for(order_id)
+        return messages if any(m["kind"] == kind for m in messages) else None
+
+    arrived.__name__ = f"a {kind} notification for {order_id}"
+    return eventually(arrived, timeout=timeout)
+
+
+def test_happy_path_confirms_and_every_context_keeps_its_part(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order = an_order((mug, 2))
+
+    order_id = place_order(saga, order).body["orderId"]
+
+    settled_order(saga, order_id, {"CONFIRMED"}, patience)
+    timeline_with(
+        saga,
+        order_id,
+        ["order.placed", "inventory.reserved", "payment.captured", "shipping.scheduled", "loyalty.points-awarded"],
+        patience,
+    )
+    [message] = notified(inbox, order_id, "order.confirmed", patience)
+    state = SagaState.read(saga, order_id)
+    assert state.order["status"] == "CONFIRMED"
+    assert stock_level(saga, mug) == 3
+    assert state.reservation["status"] == "RESERVED"
+    assert state.payment["status"] == "CAPTURED"
+    assert state.shipment["status"] == "SCHEDULED"
+    assert state.loyalty_balance == 2 * PRICE // 100
+    assert message["customerId"] == order["customerId"]
+
+
+@pytest.mark.parametrize(
+    ("problem", "reason"),
+    [("out of stock", "OUT_OF_STOCK"), ("unknown sku", "UNKNOWN_SKU")],
+)
+def test_a_rejected_reservation_cancels_and_nothing_is_held_anywhere(saga, sku, inbox, patience, problem, reason):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 1})
+    line = (mug, 2) if problem == "out of stock" else (sku("ghost"), 1)
+
+    order_id = place_order(saga, an_order(line)).body["orderId"]
+
+    settled_order(saga, order_id, {"CANCELLED"}, patience)
+    notified(inbox, order_id, "order.cancelled", patience)
+    state = SagaState.read(saga, order_id)
+    assert state.order["cancellationReason"] == reason
+    assert stock_level(saga, mug) == 1
+    assert state.reservation["status"] == "REJECTED"
+    assert state.payment is None or state.payment["status"] in {"INTENT", "CANCELLED"}
+    assert state.shipment is None or state.shipment["status"] in {"AWAITING_PAYMENT", "CANCELLED"}
+    assert state.loyalty_balance == 0
+
+
+def test_a_declined_payment_releases_the_stock(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+
+    order_id = place_order(saga, an_order((mug, 2), token="tok_declined")).body["orderId"]
+
+    settled_order(saga, order_id, {"CANCELLED"}, patience)
+    timeline_with(saga, order_id, ["payment.declined", "order.cancelled", "inventory.released"], patience)
+    notified(inbox, order_id, "order.cancelled", patience)
+    state = SagaState.read(saga, order_id)
+    assert state.order["cancellationReason"] == "PAYMENT_DECLINED"
+    assert stock_level(saga, mug) == 5
+    assert state.reservation["status"] == "RELEASED"
+    assert state.payment["status"] == "DECLINED"
+    assert state.shipment["status"] == "CANCELLED"
+    assert state.loyalty_balance == 0
+
+
+def test_an_unserved_country_refunds_releases_and_revokes_points(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order = an_order((mug, 2), country="JP")
+
+    order_id = place_order(saga, order).body["orderId"]
+
+    settled_order(saga, order_id, {"CANCELLED"}, patience)
+    timeline_with(
+        saga,
+        order_id,
+        ["shipping.failed", "order.cancelled", "inventory.released", "payment.refunded", "loyalty.points-revoked"],
+        patience,
+    )
+    notified(inbox, order_id, "order.cancelled", patience)
+    state = SagaState.read(saga, order_id)
+    assert state.order["cancellationReason"] == "SHIPPING_UNAVAILABLE"
+    assert stock_level(saga, mug) == 5
+    assert state.reservation["status"] == "RELEASED"
+    assert state.payment["status"] == "REFUNDED"
+    assert state.shipment["status"] == "FAILED"
+    assert state.loyalty_balance == 0
+
+
+def test_a_customer_cancel_before_payment_charges_nothing(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+
+    order_id = place_order(saga, an_order((mug, 2))).body["orderId"]
+    cancelled = saga.http("POST", f"/orders/{order_id}/cancel")
+
+    assert cancelled.status == 202, cancelled.body
+    assert cancelled.body["status"] == "CANCELLED"
+    timeline_with(saga, order_id, ["order.cancelled"], patience)
+    notified(inbox, order_id, "order.cancelled", patience)
+    # Whichever of order.placed and order.cancelled each participant saw first, nothing stays held.
+    eventually(lambda: True if stock_level(saga, mug) == 5 else None, timeout=patience)
+    state = SagaState.read(saga, order_id)
+    assert state.order["cancellationReason"] == "CUSTOMER_REQUEST"
+    assert state.reservation["status"] in {"CANCELLED", "RELEASED"}
+    assert state.payment["status"] == "CANCELLED"
+    assert state.shipment["status"] == "CANCELLED"
+    assert state.loyalty_balance == 0
+
+
+def test_a_customer_cancel_after_capture_refunds_and_revokes(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order = an_order((mug, 2))
+
+    # Hold shipping back, as a slow warehouse would, so the order stays paid but unconfirmed.
+    with saga.paused("shipping"):
+        order_id = place_order(saga, order).body["orderId"]
+        settled_order(saga, order_id, {"PAID"}, patience)
+        timeline_with(saga, order_id, ["loyalty.points-awarded"], patience)
+        cancelled = saga.http("POST", f"/orders/{order_id}/cancel")
+        assert cancelled.status == 202, cancelled.body
+
+    timeline_with(
+        saga,
+        order_id,
+        ["order.cancelled", "inventory.released", "payment.refunded", "loyalty.points-revoked"],
+        patience,
+    )
+    notified(inbox, order_id, "order.cancelled", patience)
+    eventually(lambda: SagaState.read(saga, order_id).shipment or None, timeout=patience)
+    state = SagaState.read(saga, order_id)
+    assert state.order["status"] == "CANCELLED"
+    assert stock_level(saga, mug) == 5
+    assert state.payment["status"] == "REFUNDED"
+    assert state.shipment["status"] == "CANCELLED"
+    assert state.loyalty_balance == 0
+
+
+def test_a_confirmed_order_cannot_be_cancelled(saga, sku, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order_id = place_order(saga, an_order((mug, 1))).body["orderId"]
+    settled_order(saga, order_id, {"CONFIRMED"}, patience)
+
+    refused = saga.http("POST", f"/orders/{order_id}/cancel")
+
+    assert refused.status == 409
+    assert "CONFIRMED" in refused.body["message"]
+    assert get_order(saga, order_id).body["status"] == "CONFIRMED"
+
+
+def test_a_transient_gateway_failure_is_retried_to_a_single_charge(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+
+    order_id = place_order(saga, an_order((mug, 1), token="tok_flaky")).body["orderId"]
+
+    settled_order(saga, order_id, {"CONFIRMED"}, patience)
+    state = SagaState.read(saga, order_id)
+    assert state.payment["status"] == "CAPTURED"
+    captured = [e for e in get_order(saga, order_id).body["timeline"] if e["type"] == "payment.captured"]
+    assert len(captured) == 1
+    assert state.loyalty_balance == PRICE // 100
