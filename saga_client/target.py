@@ -1,11 +1,12 @@
 """Where a deployed saga is: its stack outputs, its API and AWS clients pointed at it."""
 
+import contextlib
 import json
 import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +29,9 @@ class SagaTarget:
     # None for real AWS; the emulator's URL for the embedded cloud.
     endpoint_url: str | None = None
     region: str = "us-east-1"
+    # How to stop and restart a function's event source mappings. None: through the Lambda
+    # API, as on AWS; the embedded cloud's function host supplies its own.
+    worker_switch: "WorkerSwitch | None" = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -50,6 +54,17 @@ class SagaTarget:
         if service not in self._clients:
             self._clients[service] = boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
         return self._clients[service]
+
+    @contextlib.contextmanager
+    def paused(self, context: str) -> Iterator[None]:
+        """Stop a context's worker from taking messages (they wait in its queue), then restart it."""
+        function = self.outputs[context]["functions"]["worker"]
+        switch = self.worker_switch or LambdaWorkerSwitch(self.client("lambda"))
+        switch.set_enabled(function, False)
+        try:
+            yield
+        finally:
+            switch.set_enabled(function, True)
 
     def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
@@ -84,3 +99,28 @@ def eventually(probe: Callable[[], T | None], timeout: float = 30.0, interval: f
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up after {timeout:.0f}s waiting for {getattr(probe, '__name__', probe)}")
         time.sleep(interval)
+
+
+class WorkerSwitch:
+    def set_enabled(self, function_name: str, enabled: bool) -> None:
+        raise NotImplementedError
+
+
+@dataclass
+class LambdaWorkerSwitch(WorkerSwitch):
+    """Enables or disables a function's event source mappings and waits until AWS has done it."""
+
+    lambda_client: Any
+
+    def set_enabled(self, function_name: str, enabled: bool) -> None:
+        wanted = "Enabled" if enabled else "Disabled"
+        mappings = self.lambda_client.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        for mapping in mappings:
+            self.lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=enabled)
+        for mapping in mappings:
+
+            def settled(uuid: str = mapping["UUID"]) -> bool | None:
+                state = self.lambda_client.get_event_source_mapping(UUID=uuid)["State"]
+                return True if state == wanted else None
+
+            eventually(settled, timeout=120, interval=2)

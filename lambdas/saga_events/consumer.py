@@ -40,7 +40,9 @@ class EventConsumer:
     ) -> None:
         self.handlers = dict(handlers)
         self._logger = logger
-        self._processor = BatchProcessor(event_type=EventType.SQS)
+        # Report an all-failed batch item by item too, rather than as a function error: a retry
+        # is ordinary here (a transient gateway error, an event that overtook its cause).
+        self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self._idempotency = IdempotencyConfig(event_key_jmespath="[source, id]")
         persistence = DynamoDBPersistenceLayer(table_name=idempotency_table)
 

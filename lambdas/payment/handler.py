@@ -1,0 +1,169 @@
+"""Payment's worker: order.placed → note the intent; inventory.reserved → charge; order.cancelled → refund."""
+
+import os
+from datetime import UTC, datetime
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from saga_events import EventPublisher, IntegrationEvent, new_event
+from saga_events.consumer import EventConsumer
+
+from payment.domain import (
+    CancellationStep,
+    Captured,
+    ChargeStep,
+    Declined,
+    Money,
+    Payment,
+    PaymentStatus,
+    cancellation_step,
+    charge_step,
+    idempotency_key,
+    masked,
+    outcome_of,
+    require_intent,
+)
+from payment.gateway import SimulatedGateway
+from payment.store import PaymentStore
+
+SOURCE = "saga.payment"
+
+logger = Logger(service="payment")
+metrics = Metrics(namespace="OrderSaga", service="payment")
+_dynamodb = boto3.client("dynamodb")
+store = PaymentStore(_dynamodb, os.environ["PAYMENTS_TABLE"])
+gateway = SimulatedGateway(_dynamodb, os.environ["GATEWAY_TABLE"])
+publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+
+
+def note_payment_intent(placed: IntegrationEvent) -> None:
+    data = placed.data
+    intent = Payment(
+        order_id=data["orderId"],
+        status=PaymentStatus.INTENT,
+        customer_id=data["customerId"],
+        total=Money(data["total"]["amount"], data["total"]["currency"]),
+        payment_method_token=data["paymentMethodToken"],
+    )
+    if store.record_intent(intent, datetime.now(UTC)):
+        logger.info("payment intent recorded", extra={"token": masked(intent.token)})
+    else:
+        logger.info("order already known (a redelivery, or cancelled first); keeping what we have")
+
+
+def charge_payment(reserved: IntegrationEvent) -> None:
+    order_id = reserved.data["orderId"]
+    now = datetime.now(UTC)
+    # IntentNotYetKnown propagates: order.placed is still on its way, so the message retries.
+    payment = require_intent(store.payment(order_id))
+    step = charge_step(payment)
+    if step is ChargeStep.NOTHING:
+        logger.info("order was cancelled before its charge; charging nothing", extra={"status": payment.status})
+        return
+    if step is ChargeStep.ANNOUNCE:
+        # A redelivery or a retry after a failed publish: repeat the outcome, don't charge again.
+        outcome = outcome_of(payment)
+    else:
+        if step is ChargeStep.CHARGE:
+            store.begin_charge(order_id, now)
+        outcome = _charge(payment, now)
+    publisher.publish([_outcome_event(reserved, payment, outcome, now)])
+    metrics.add_metric(
+        name="PaymentsCaptured" if isinstance(outcome, Captured) else "PaymentsDeclined",
+        unit=MetricUnit.Count,
+        value=1,
+    )
+
+
+def refund_payment(cancelled: IntegrationEvent) -> None:
+    order_id = cancelled.data["orderId"]
+    now = datetime.now(UTC)
+    payment = store.payment(order_id)
+    if payment is None:
+        store.record_cancellation(order_id, cancelled.data["customerId"], now)
+        logger.info("order cancelled before its payment intent; tombstone recorded")
+        return
+    # ChargeInFlight propagates: the cancellation retries until the charge has settled.
+    step = cancellation_step(payment)
+    if step is CancellationStep.CANCEL_INTENT:
+        store.cancel_intent(order_id, now)
+        logger.info("order cancelled before its charge; intent cancelled")
+        return
+    if step is CancellationStep.NOTHING:
+        logger.info("nothing was taken for this order; nothing to refund", extra={"status": payment.status})
+        return
+    if step is CancellationStep.REFUND:
+        store.record_refund(order_id, gateway.refund(payment.captured_charge), now)
+    publisher.publish([_refunded_event(cancelled, payment, now)])
+    metrics.add_metric(name="PaymentsRefunded", unit=MetricUnit.Count, value=1)
+
+
+def _charge(payment: Payment, now: datetime) -> Captured | Declined:
+    """Ask the gateway with the order's key; GatewayUnavailable propagates so SQS retries."""
+    outcome = gateway.charge(idempotency_key(payment.order_id), payment.token, payment.amount)
+    if isinstance(outcome, Captured):
+        store.record_capture(payment.order_id, outcome.charge_id, now)
+    else:
+        logger.info("charge declined", extra={"token": masked(payment.token)})
+        store.record_decline(payment.order_id, outcome.reason, now)
+    return outcome
+
+
+def _outcome_event(reserved: IntegrationEvent, payment: Payment, outcome: Captured | Declined, now: datetime) -> dict:
+    if isinstance(outcome, Captured):
+        event_type = "payment.captured"
+        data = {
+            "orderId": payment.order_id,
+            "customerId": payment.customer_id,
+            "paymentId": outcome.charge_id,
+            "amount": _money(payment.amount),
+            "capturedAt": now.isoformat(),
+        }
+    else:
+        event_type = "payment.declined"
+        data = {"orderId": payment.order_id, "reason": outcome.reason.value, "declinedAt": now.isoformat()}
+    return new_event(
+        event_type,
+        data,
+        source=SOURCE,
+        correlation_id=reserved.correlation_id,
+        causation_id=reserved.id,
+    )
+
+
+def _refunded_event(cancelled: IntegrationEvent, payment: Payment, now: datetime) -> dict:
+    return new_event(
+        "payment.refunded",
+        {
+            "orderId": payment.order_id,
+            "customerId": payment.customer_id,
+            "paymentId": payment.captured_charge,
+            "amount": _money(payment.amount),
+            "refundedAt": now.isoformat(),
+        },
+        source=SOURCE,
+        correlation_id=cancelled.correlation_id,
+        causation_id=cancelled.id,
+    )
+
+
+def _money(money: Money) -> dict:
+    return {"amount": money.amount, "currency": money.currency}
+
+
+consume = EventConsumer(
+    logger,
+    {
+        ("order.placed", 1): note_payment_intent,
+        ("inventory.reserved", 1): charge_payment,
+        ("order.cancelled", 1): refund_payment,
+    },
+    idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handle(event: dict, context: object) -> dict:
+    return consume(event, context)

@@ -1,0 +1,312 @@
+"""The real payment handler, fed SQS batches, against moto: charges once, refunds on cancellation."""
+
+import importlib
+import json
+import sys
+import uuid
+from types import ModuleType
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from saga_events import new_event
+from saga_events.validation import validate_event
+
+from tests.integration.conftest import Cloud
+from tests.integration.lambda_events import LambdaContextStub, record_for, sqs_event, sqs_record
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+
+TABLES = {"PAYMENTS_TABLE": ("payments", "orderId"), "GATEWAY_TABLE": ("gateway", "chargeKey")}
+TABLES["IDEMPOTENCY_TABLE"] = ("payment-idempotency", "id")
+
+
+class PaymentWorker:
+    def __init__(self, cloud: Cloud, handler: ModuleType) -> None:
+        self.cloud = cloud
+        self.handler = handler
+
+    def deliver(self, *cloudevents: dict) -> list[str]:
+        """Deliver the events as one SQS batch; the message ids SQS is told to retry."""
+        return self.deliver_records(*(record_for(event) for event in cloudevents))
+
+    def deliver_records(self, *records: dict) -> list[str]:
+        try:
+            response = self.handler.handle(sqs_event(*records), LambdaContextStub())
+        except BatchProcessingError:
+            # Powertools raises when every record failed; Lambda then retries the whole batch.
+            return [record["messageId"] for record in records]
+        return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+    def payment(self, order_id: str) -> dict:
+        item = self.cloud.dynamodb.get_item(TableName="payments", Key={"orderId": {"S": order_id}}).get("Item")
+        return {name: next(iter(value.values())) for name, value in (item or {}).items()}
+
+    def charges(self) -> list[dict]:
+        return [item for item in self.cloud.items("gateway") if item["chargeKey"]["S"].startswith("charge#")]
+
+
+@pytest.fixture
+def payment(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> PaymentWorker:
+    for variable, (table, hash_key) in TABLES.items():
+        monkeypatch.setenv(variable, table)
+        cloud.create_table(table, hash_key)
+    # The handler builds its clients and reads its config at import, as on a cold start.
+    sys.modules.pop("payment.handler", None)
+    return PaymentWorker(cloud, importlib.import_module("payment.handler"))
+
+
+@pytest.fixture
+def order_id() -> str:
+    return str(uuid.uuid4())
+
+
+def order_placed(order_id: str, token: str = "tok_visa") -> dict:
+    return new_event(
+        "order.placed",
+        {
+            "orderId": order_id,
+            "customerId": "cust-42",
+            "lines": [{"sku": "MUG", "quantity": 2, "unitPrice": {"amount": 1250, "currency": "EUR"}}],
+            "total": {"amount": 2500, "currency": "EUR"},
+            "paymentMethodToken": token,
+            "shippingAddress": {
+                "recipient": "Ada",
+                "line1": "1 Main St",
+                "city": "Berlin",
+                "postalCode": "10115",
+                "country": "DE",
+            },
+            "placedAt": "2026-01-01T00:00:00Z",
+        },
+        source="saga.order",
+        correlation_id=order_id,
+        causation_id=f"request-{order_id}",
+    )
+
+
+def inventory_reserved(order_id: str) -> dict:
+    return new_event(
+        "inventory.reserved",
+        {"orderId": order_id, "lines": [{"sku": "MUG", "quantity": 2}], "reservedAt": "2026-01-01T00:00:01Z"},
+        source="saga.inventory",
+        correlation_id=order_id,
+        causation_id=f"placed-{order_id}",
+    )
+
+
+def order_cancelled(order_id: str, reason: str = "CUSTOMER_REQUEST") -> dict:
+    return new_event(
+        "order.cancelled",
+        {"orderId": order_id, "customerId": "cust-42", "reason": reason, "cancelledAt": "2026-01-01T00:00:02Z"},
+        source="saga.order",
+        correlation_id=order_id,
+        causation_id=f"cancel-{order_id}",
+    )
+
+
+def only(events: list[dict], event_type: str) -> dict:
+    [event] = [event for event in events if event["type"] == event_type]
+    return event
+
+
+def test_a_reserved_order_is_charged_and_payment_captured_is_published(payment, order_id):
+    assert payment.deliver(order_placed(order_id)) == []
+    assert payment.payment(order_id)["status"] == "INTENT"
+    reserved = inventory_reserved(order_id)
+
+    assert payment.deliver(reserved) == []
+
+    captured = only(payment.cloud.published(), "payment.captured")
+    validate_event(captured)
+    record = payment.payment(order_id)
+    assert record["status"] == "CAPTURED"
+    assert "paymentMethodToken" not in record
+    assert captured["data"]["paymentId"] == record["chargeId"]
+    assert captured["data"]["amount"] == {"amount": 2500, "currency": "EUR"}
+    assert captured["data"]["customerId"] == "cust-42"
+    assert (captured["source"], captured["causationid"], captured["correlationid"]) == (
+        "saga.payment",
+        reserved["id"],
+        order_id,
+    )
+    assert len(payment.charges()) == 1
+
+
+def test_a_declining_token_publishes_payment_declined(payment, order_id):
+    payment.deliver(order_placed(order_id, token="tok_declined"))
+    assert payment.deliver(inventory_reserved(order_id)) == []
+
+    declined = only(payment.cloud.published(), "payment.declined")
+    validate_event(declined)
+    assert declined["data"]["reason"] == "CARD_DECLINED"
+    assert payment.payment(order_id)["status"] == "DECLINED"
+    assert payment.charges() == []
+
+
+def test_a_flaky_gateway_fails_the_first_delivery_and_charges_once_on_the_retry(payment, order_id):
+    payment.deliver(order_placed(order_id, token="tok_flaky"))
+    record, another_order = record_for(inventory_reserved(order_id)), record_for(order_placed(str(uuid.uuid4())))
+
+    assert payment.deliver_records(record, another_order) == [record["messageId"]]
+    assert payment.payment(order_id)["status"] == "CHARGING"
+    assert payment.cloud.published() == []
+
+    assert payment.deliver_records(record) == []
+    assert payment.payment(order_id)["status"] == "CAPTURED"
+    only(payment.cloud.published(), "payment.captured")
+    assert len(payment.charges()) == 1
+
+
+def test_a_reservation_delivered_three_times_charges_once(payment, order_id):
+    payment.deliver(order_placed(order_id))
+    reserved = inventory_reserved(order_id)
+    for _ in range(3):
+        assert payment.deliver(reserved) == []
+    assert payment.deliver(reserved, reserved) == []
+
+    captured = [event for event in payment.cloud.published() if event["type"] == "payment.captured"]
+    assert len({event["id"] for event in captured}) == 1
+    assert len(payment.charges()) == 1
+
+
+def test_a_crash_between_the_gateway_and_our_write_still_charges_once(payment, order_id, monkeypatch):
+    payment.deliver(order_placed(order_id))
+    record = record_for(inventory_reserved(order_id))
+    record_capture = payment.handler.store.record_capture
+
+    def crash(*args: object) -> None:
+        raise ConnectionError("the function died after the gateway answered")
+
+    monkeypatch.setattr(payment.handler.store, "record_capture", crash)
+    assert payment.deliver_records(record) == [record["messageId"]]
+    monkeypatch.setattr(payment.handler.store, "record_capture", record_capture)
+
+    assert payment.deliver_records(record) == []
+    assert payment.payment(order_id)["status"] == "CAPTURED"
+    assert len(payment.charges()) == 1
+    only(payment.cloud.published(), "payment.captured")
+
+
+def test_a_failed_publish_is_repeated_on_the_retry_without_charging_again(payment, order_id, monkeypatch):
+    payment.deliver(order_placed(order_id))
+    record = record_for(inventory_reserved(order_id))
+    publish = payment.handler.publisher.publish
+
+    def refuse(events: list) -> None:
+        raise ConnectionError("EventBridge is unreachable")
+
+    monkeypatch.setattr(payment.handler.publisher, "publish", refuse)
+    assert payment.deliver_records(record) == [record["messageId"]]
+    monkeypatch.setattr(payment.handler.publisher, "publish", publish)
+
+    assert payment.deliver_records(record) == []
+    only(payment.cloud.published(), "payment.captured")
+    assert len(payment.charges()) == 1
+
+
+def test_a_reservation_before_its_order_is_retried_until_the_order_arrives(payment, order_id):
+    record, another_order = record_for(inventory_reserved(order_id)), record_for(order_placed(str(uuid.uuid4())))
+    assert payment.deliver_records(record, another_order) == [record["messageId"]]
+    assert payment.payment(order_id) == {}
+
+    payment.deliver(order_placed(order_id))
+    assert payment.deliver_records(record) == []
+    assert payment.payment(order_id)["status"] == "CAPTURED"
+
+
+def test_a_cancellation_after_capture_refunds_once(payment, order_id):
+    payment.deliver(order_placed(order_id), inventory_reserved(order_id))
+    charge_id = payment.payment(order_id)["chargeId"]
+    payment.cloud.published()
+    cancelled = record_for(order_cancelled(order_id))
+
+    assert payment.deliver_records(cancelled) == []
+    assert payment.deliver_records(cancelled) == []
+    assert payment.deliver(order_cancelled(order_id)) == []
+
+    refunded = only(payment.cloud.published(), "payment.refunded")
+    validate_event(refunded)
+    assert refunded["data"]["paymentId"] == charge_id
+    assert refunded["data"]["amount"] == {"amount": 2500, "currency": "EUR"}
+    assert payment.payment(order_id)["status"] == "REFUNDED"
+    [charge] = payment.charges()
+    assert charge["state"]["S"] == "REFUNDED"
+
+
+def test_a_cancellation_before_the_reservation_charges_nothing(payment, order_id):
+    payment.deliver(order_placed(order_id))
+    assert payment.deliver(order_cancelled(order_id)) == []
+    assert payment.payment(order_id)["status"] == "CANCELLED"
+
+    assert payment.deliver(inventory_reserved(order_id)) == []
+
+    assert payment.payment(order_id)["status"] == "CANCELLED"
+    assert payment.charges() == []
+    assert payment.cloud.published() == []
+
+
+def test_a_cancellation_before_the_order_leaves_a_tombstone_the_order_cannot_overwrite(payment, order_id):
+    assert payment.deliver(order_cancelled(order_id)) == []
+    assert payment.deliver(order_placed(order_id), inventory_reserved(order_id)) == []
+
+    record = payment.payment(order_id)
+    assert record["status"] == "CANCELLED"
+    assert "paymentMethodToken" not in record
+    assert payment.charges() == []
+    assert payment.cloud.published() == []
+
+
+def test_a_cancellation_while_charging_waits_for_the_charge_then_refunds(payment, order_id):
+    payment.deliver(order_placed(order_id, token="tok_flaky"))
+    reserved, cancelled = record_for(inventory_reserved(order_id)), record_for(order_cancelled(order_id))
+    assert payment.deliver_records(reserved) == [reserved["messageId"]]
+
+    assert payment.deliver_records(cancelled) == [cancelled["messageId"]]
+    assert payment.deliver_records(reserved) == []
+    assert payment.deliver_records(cancelled) == []
+
+    assert payment.payment(order_id)["status"] == "REFUNDED"
+    published = payment.cloud.published()
+    assert (
+        only(published, "payment.refunded")["data"]["paymentId"]
+        == only(published, "payment.captured")["data"]["paymentId"]
+    )
+
+
+def test_a_declined_payment_has_nothing_to_refund(payment, order_id):
+    payment.deliver(order_placed(order_id, token="tok_declined"), inventory_reserved(order_id))
+    payment.cloud.published()
+
+    assert payment.deliver(order_cancelled(order_id, reason="PAYMENT_DECLINED")) == []
+
+    assert payment.payment(order_id)["status"] == "DECLINED"
+    assert payment.cloud.published() == []
+
+
+def test_no_payment_method_token_is_logged_in_full(payment, order_id, caplog):
+    payment.deliver(order_placed(order_id, token="tok_declined"), inventory_reserved(order_id))
+    payment.deliver(order_placed(str(uuid.uuid4()), token="tok_visa_4242"))
+
+    # Structured fields travel as record attributes, so search the whole record, not only the message.
+    logged = " ".join(str(vars(record)) for record in caplog.records)
+    assert "payment intent recorded" in logged and "charge declined" in logged
+    assert "tok_declined" not in logged and "tok_visa_4242" not in logged
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        json.dumps({"detail-type": "order.placed", "detail": {"type": "order.placed"}}),
+        json.dumps({"detail-type": "order.placed", "detail": {**order_placed(str(uuid.uuid4())), "data": {}}}),
+    ],
+    ids=["not-json", "not-a-cloudevent", "breaks-its-schema"],
+)
+def test_an_invalid_message_is_named_for_retry_and_changes_nothing(payment, order_id, body):
+    bad, good = sqs_record(body), record_for(order_placed(order_id))
+
+    assert payment.deliver_records(bad, good) == [bad["messageId"]]
+
+    assert [item["orderId"]["S"] for item in payment.cloud.items("payments")] == [order_id]
+    assert payment.cloud.items("gateway") == []
+    assert payment.cloud.published() == []
