@@ -10,10 +10,10 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from notification.messages import CustomerMessage, order_cancelled, order_confirmed
 from saga_events import IntegrationEvent
 from saga_events.consumer import EventConsumer
+
+from notification.messages import CustomerMessage, order_cancelled, order_confirmed
 
 logger = Logger(service="notification")
 metrics = Metrics(namespace="OrderSaga", service="notification")
