@@ -10,7 +10,6 @@ from saga_client.operations import (
     get_order,
     place_order,
     queue_depth,
-    queue_messages,
     reservation,
     seed_stock,
     stock_level,
@@ -78,30 +77,6 @@ def test_a_retried_post_with_the_same_idempotency_key_returns_the_same_order(sag
     reuse = place_order(saga, changed, idempotency_key=key)
     assert reuse.status == 422
     assert "Idempotency-Key" in reuse.body["message"]
-
-
-def test_a_poison_message_ends_in_the_dead_letter_queue_and_changes_nothing(saga, patience):
-    inventory = saga.context("inventory")
-    marker = f"poison-{uuid.uuid4()}"
-    reservations_before = saga.client("dynamodb").scan(
-        TableName=saga.table("inventory", "reservations"), Select="COUNT"
-    )["Count"]
-
-    saga.client("sqs").send_message(
-        QueueUrl=inventory["queueUrl"], MessageBody=json.dumps({"detail": {"poison": marker}})
-    )
-
-    def dead_lettered():
-        found = [m for m in queue_messages(saga, inventory["deadLetterQueueUrl"]) if marker in m["Body"]]
-        return found or None
-
-    [message] = eventually(dead_lettered, timeout=patience)
-    assert int(message["Attributes"]["ApproximateReceiveCount"]) >= 3
-    assert (
-        saga.client("dynamodb").scan(TableName=saga.table("inventory", "reservations"), Select="COUNT")["Count"]
-        == reservations_before
-    )
-    saga.client("sqs").delete_message(QueueUrl=inventory["deadLetterQueueUrl"], ReceiptHandle=message["ReceiptHandle"])
 
 
 def test_the_same_event_delivered_twice_reserves_once(saga, sku, patience):

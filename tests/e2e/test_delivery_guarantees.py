@@ -1,0 +1,104 @@
+"""At-least-once delivery cannot do harm: duplicates change nothing, poison goes to a dead-letter queue."""
+
+import json
+import uuid
+
+import pytest
+
+from contracts import load_catalog
+from saga_client.operations import (
+    event_log,
+    get_order,
+    place_order,
+    queue_depth,
+    queue_messages,
+    seed_stock,
+    stock_level,
+)
+from saga_client.state import SagaState
+from saga_client.target import eventually
+from tests.e2e.orders import an_order, settled_order
+from tests.e2e.test_saga import notified, timeline_with
+
+CONSUMING_CONTEXTS = sorted({c for e in load_catalog().events for c in e.consumers})
+
+
+def drained(saga, timeout):
+    """Wait until every context's queue is empty and nothing is in flight."""
+
+    def all_empty():
+        return True if all(queue_depth(saga, saga.context(c)["queueUrl"]) == 0 for c in CONSUMING_CONTEXTS) else None
+
+    eventually(all_empty, timeout=timeout)
+
+
+def table_sizes(saga, context):
+    db = saga.client("dynamodb")
+    return {
+        table: db.scan(TableName=name, Select="COUNT", ConsistentRead=True)["Count"]
+        for table, name in saga.context(context)["tables"].items()
+    }
+
+
+def test_every_event_delivered_twice_has_no_double_effect_anywhere(saga, sku, inbox, patience):
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    order_id = place_order(saga, an_order((mug, 2), country="JP")).body["orderId"]
+    # The unserved country runs the longest saga: capture, failure, cancel, release, refund, revoke.
+    timeline_with(
+        saga,
+        order_id,
+        ["inventory.released", "payment.refunded", "loyalty.points-revoked", "order.cancelled"],
+        patience,
+    )
+    notified(inbox, order_id, "order.cancelled", patience)
+    drained(saga, patience)
+    before = SagaState.read(saga, order_id)
+    events = event_log(saga, order_id)
+    assert len(events) >= 9
+
+    # Every integration event of this saga, delivered a second time through the global bus.
+    for event in events:
+        response = saga.client("events").put_events(
+            Entries=[
+                {
+                    "EventBusName": saga.outputs["globalBusName"],
+                    "Source": event["source"],
+                    "DetailType": event["type"],
+                    "Detail": json.dumps(event),
+                }
+            ]
+        )
+        assert response["FailedEntryCount"] == 0
+    drained(saga, patience)
+
+    after = SagaState.read(saga, order_id)
+    assert after == before
+    assert stock_level(saga, mug) == 5
+    assert len(event_log(saga, order_id)) == len(events)
+    assert len([m for m in inbox.messages_for(order_id) if m["kind"] == "order.cancelled"]) == 1
+    assert get_order(saga, order_id).body["timeline"] == before.order["timeline"]
+
+
+@pytest.mark.parametrize("context", CONSUMING_CONTEXTS)
+def test_a_poison_message_in_any_context_ends_in_its_dead_letter_queue(saga, sku, patience, context):
+    queues = saga.context(context)
+    marker = f"poison-{uuid.uuid4()}"
+    mug = sku("mug")
+    seed_stock(saga, {mug: 5})
+    drained(saga, patience)
+    before = table_sizes(saga, context)
+
+    saga.client("sqs").send_message(QueueUrl=queues["queueUrl"], MessageBody=json.dumps({"detail": {"poison": marker}}))
+
+    def dead_lettered():
+        found = [m for m in queue_messages(saga, queues["deadLetterQueueUrl"]) if marker in m["Body"]]
+        return found or None
+
+    [message] = eventually(dead_lettered, timeout=patience)
+    assert int(message["Attributes"]["ApproximateReceiveCount"]) >= 3
+    saga.client("sqs").delete_message(QueueUrl=queues["deadLetterQueueUrl"], ReceiptHandle=message["ReceiptHandle"])
+    assert table_sizes(saga, context) == before
+    # The saga still works for everyone else.
+    order_id = place_order(saga, an_order((mug, 1))).body["orderId"]
+    settled_order(saga, order_id, {"CONFIRMED"}, patience)
