@@ -111,7 +111,8 @@ def _outcome_event(placed: IntegrationEvent, outcome: Reserved | Rejected, now: 
 
 consume = EventConsumer(
     logger,
-    {("order.placed", 1): reserve_stock, ("order.cancelled", 1): release_stock},
+    # order.placed v2: inventory has moved to the minimised event (lines are all it needs).
+    {("order.placed", 2): reserve_stock, ("order.cancelled", 1): release_stock},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
 )
 

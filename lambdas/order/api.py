@@ -91,7 +91,7 @@ def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
         shipping_address=ShippingAddress(**_address(request)),
         now=now,
     )
-    store.add(order, [order_placed(order, request_id)], now)
+    store.add(order, order_placed(order, request_id), now)
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     logger.append_keys(correlation_id=order.order_id)
     logger.info("order placed")
@@ -198,10 +198,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Or
         ],
         total={"amount": total.amount, "currency": total.currency},
         placedAt=order.placed_at.isoformat(),
-        timeline=[
-            {"id": e["id"], "type": e["type"], "source": e["source"], "time": e["time"]}
-            for e in store.timeline(order_id)
-        ],
+        timeline=[{k: e[k] for k in ("id", "type", "source", "time", "dataschema")} for e in store.timeline(order_id)],
     )
 
 

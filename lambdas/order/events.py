@@ -10,24 +10,50 @@ from order.domain import Order
 SOURCE = "saga.order"
 
 
-def order_placed(order: Order, request_id: str) -> dict[str, Any]:
+def order_placed(order: Order, request_id: str) -> list[dict[str, Any]]:
+    """Every live major version of order.placed: v1 until payment and shipping move to v2."""
+    return [_order_placed_v1(order, request_id), _order_placed_v2(order, request_id)]
+
+
+def _lines(order: Order) -> list[dict[str, Any]]:
+    return [
+        {
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unitPrice": {"amount": line.unit_price.amount, "currency": line.unit_price.currency},
+        }
+        for line in order.lines
+    ]
+
+
+def _order_placed_v2(order: Order, request_id: str) -> dict[str, Any]:
     total = order.total
     return new_event(
         "order.placed",
         {
             "orderId": order.order_id,
             "customerId": order.customer_id,
-            "lines": [
-                {
-                    "sku": line.sku,
-                    "quantity": line.quantity,
-                    "unitPrice": {
-                        "amount": line.unit_price.amount,
-                        "currency": line.unit_price.currency,
-                    },
-                }
-                for line in order.lines
-            ],
+            "lines": _lines(order),
+            "total": {"amount": total.amount, "currency": total.currency},
+            "shippingCountry": order.shipping_address.country,
+            "placedAt": order.placed_at.isoformat(),
+        },
+        source=SOURCE,
+        correlation_id=order.order_id,
+        causation_id=request_id,
+        time=order.placed_at,
+        version=2,
+    )
+
+
+def _order_placed_v1(order: Order, request_id: str) -> dict[str, Any]:
+    total = order.total
+    return new_event(
+        "order.placed",
+        {
+            "orderId": order.order_id,
+            "customerId": order.customer_id,
+            "lines": _lines(order),
             "total": {"amount": total.amount, "currency": total.currency},
             "paymentMethodToken": order.payment_method_token,
             "shippingAddress": {

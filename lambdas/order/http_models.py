@@ -62,6 +62,7 @@ class TimelineEntry(BaseModel):
     type: str
     source: str
     time: str
+    dataschema: str
 
 
 class OrderView(BaseModel):

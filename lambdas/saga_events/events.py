@@ -62,8 +62,8 @@ class IntegrationEvent:
         }
 
 
-def derived_event_id(cause_id: str, event_type: str) -> str:
-    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{cause_id}/{event_type}"))
+def derived_event_id(cause_id: str, event_type: str, version: int = 1) -> str:
+    return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{cause_id}/{event_type}/v{version}"))
 
 
 def new_event(
@@ -83,7 +83,7 @@ def new_event(
     always yields the same event.
     """
     attributes: dict[str, Any] = {
-        "id": event_id or derived_event_id(causation_id, event_type),
+        "id": event_id or derived_event_id(causation_id, event_type, version),
         "type": event_type,
         "source": source,
         "time": time or datetime.now(UTC),

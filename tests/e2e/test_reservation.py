@@ -45,10 +45,15 @@ def test_an_order_in_stock_is_reserved(saga, sku, patience):
     for event in events:
         validate_event(event)
         assert event["correlationid"] == order_id
-    placed = next(e for e in events if e["type"] == "order.placed")
+    placed = {e["dataschema"].rsplit("/", 1)[1]: e for e in events if e["type"] == "order.placed"}
+    assert set(placed) == {"v1.json", "v2.json"}  # published side by side while v1 has consumers
     reserved = next(e for e in events if e["type"] == "inventory.reserved")
-    assert reserved["causationid"] == placed["id"]
-    assert [entry["type"] for entry in order["timeline"]] == ["order.placed", "inventory.reserved"]
+    assert reserved["causationid"] == placed["v2.json"]["id"]  # inventory consumes v2 only
+    assert sorted(entry["type"] for entry in order["timeline"]) == [
+        "inventory.reserved",
+        "order.placed",
+        "order.placed",
+    ]
 
 
 def test_an_order_beyond_stock_is_rejected_and_cancelled_holding_nothing(saga, sku, patience):
