@@ -13,6 +13,7 @@ import re
 import runpy
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,7 +33,11 @@ from localcloud.deployment import (
     HttpRoute,
     state_dir,
 )
-from localcloud.provider import EmbeddedCloudProvider
+from localcloud.provider import (
+    EmbeddedCloudProvider,
+    ResourceCreationError,
+    UnsupportedResourceError,
+)
 from localcloud.resources.http_api import api_endpoint
 from localcloud.stack_config import read_stack_settings
 
@@ -214,9 +219,15 @@ def deploy_in_subprocess(project_dir: Path, stack: str, endpoint_url: str) -> De
     return Deployment.load(state_dir(project_dir, stack) / "deployment.json")
 
 
-def _root_cause(error: BaseException) -> BaseException:
-    while error.__cause__ is not None:
-        error = error.__cause__
+def _most_telling(error: BaseException) -> BaseException:
+    # Pulumi re-raises RPC failures "from" themselves, so the chain can be a cycle.
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and not any(current is s for s in seen):
+        if isinstance(current, ResourceCreationError | UnsupportedResourceError):
+            return current
+        seen.append(current)
+        current = current.__cause__
     return error
 
 
@@ -229,10 +240,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         deployment = deploy(args.project_dir, args.stack, args.endpoint_url)
     except Exception as error:
-        cause = _root_cause(error)
+        cause = _most_telling(error)
+        traceback.print_exc()
         print(f"{_ERROR_MARKER} {type(cause).__name__}: {cause}".replace("\n", " "), flush=True)
-        raise
-    print(json.dumps({"functions": len(deployment.functions)}))
+        sys.stderr.flush()
+        # Pulumi's executor threads can keep a failed interpreter from exiting.
+        os._exit(1)
+    print(json.dumps({"functions": len(deployment.functions)}), flush=True)
 
 
 if __name__ == "__main__":
