@@ -1,4 +1,6 @@
-"""The system under test: the embedded cloud by default, a deployed stack when one is named.
+"""The running system, shared by tests/e2e and the HTTP contract tests: started once per session.
+
+The embedded cloud by default, a deployed stack when one is named.
 
     SAGA_STACK_OUTPUTS=outputs.json ./run test tests/e2e
 

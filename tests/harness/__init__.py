@@ -1,0 +1,1 @@
+"""Shared test harness: Lambda event shapes, the deployed program's functions, handlers on moto."""

@@ -1,0 +1,93 @@
+"""What the Pulumi program deploys, read once from the real program under Pulumi's mocks.
+
+Tests that run handlers in-process take each function's handler string and environment
+from here, so a handler is exercised exactly as the infrastructure configures it.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from tests.infra.program import run_program
+
+FUNCTION = "aws:lambda/function:Function"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
+TABLE = "aws:dynamodb/table:Table"
+TOPIC = "aws:sns/topic:Topic"
+EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    name: str  # the logical name, "<context>-<role>-fn"
+    handler: str  # "package.module.function"
+    environment: dict[str, str]
+    trigger: str | None  # "queue", "stream", or None (invoked by the HTTP API)
+
+    @property
+    def context(self) -> str:
+        return self.name.split("-", 1)[0]
+
+    @property
+    def module(self) -> str:
+        return self.handler.rsplit(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class DeclaredTable:
+    name: str  # physical name, as the functions' environment names it
+    hash_key: str
+    range_key: str | None
+    arn: str
+
+
+@dataclass(frozen=True)
+class Deployment:
+    functions: tuple[DeployedFunction, ...]
+    tables: dict[str, DeclaredTable]  # by physical name
+    topics: dict[str, str]  # declared ARN -> topic name
+    buses: frozenset[str]
+
+    def queue_workers(self) -> tuple[DeployedFunction, ...]:
+        return tuple(f for f in self.functions if f.trigger == "queue")
+
+    def worker(self, context: str) -> DeployedFunction:
+        [function] = [f for f in self.queue_workers() if f.context == context]
+        return function
+
+    def function(self, handler: str) -> DeployedFunction:
+        [function] = [f for f in self.functions if f.handler == handler]
+        return function
+
+    def variable_names(self) -> frozenset[str]:
+        """Every environment variable any function is given."""
+        return frozenset(name for f in self.functions for name in f.environment)
+
+    def tables_of(self, function: DeployedFunction) -> tuple[DeclaredTable, ...]:
+        return tuple(self.tables[v] for v in function.environment.values() if v in self.tables)
+
+
+@cache
+def deployment(stack: str = "dev") -> Deployment:
+    program = run_program(stack)
+    triggers: dict[str, str] = {}
+    for mapping in program.of_type(EVENT_SOURCE_MAPPING):
+        source = mapping.inputs["eventSourceArn"]
+        triggers[mapping.inputs["functionName"]] = "queue" if ":sqs:" in source else "stream"
+    functions = tuple(
+        DeployedFunction(
+            name=f.name,
+            handler=f.inputs["handler"],
+            environment=dict((f.inputs.get("environment") or {}).get("variables") or {}),
+            trigger=triggers.get(f.outputs["arn"]),
+        )
+        for f in program.of_type(FUNCTION)
+    )
+    tables = {
+        t.outputs["name"]: DeclaredTable(
+            t.outputs["name"], t.inputs["hashKey"], t.inputs.get("rangeKey"), t.outputs["arn"]
+        )
+        for t in program.of_type(TABLE)
+    }
+    topics = {t.outputs["arn"]: t.outputs["name"] for t in program.of_type(TOPIC)}
+    buses = frozenset(b.outputs["name"] for b in program.of_type(EVENT_BUS))
+    return Deployment(functions, tables, topics, buses)
