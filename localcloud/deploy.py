@@ -58,13 +58,9 @@ def deploy(project_dir: Path, stack: str, endpoint_url: str) -> Deployment:
     pulumi_settings.reset_options(project=stack_settings.project, stack=stack, preview=False)
     pulumi.runtime.set_mocks(provider, project=stack_settings.project, stack=stack, preview=False)
     with _inside(project_dir):
-        _sync_await(
-            run_pulumi_func(lambda: runpy.run_path(str(stack_settings.main), run_name="__main__"))
-        )
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(stack_settings.main), run_name="__main__")))
         outputs = _resolved_outputs()
-    deployment = _assemble(
-        provider.provisioner.records, project_dir, stack_settings.project, stack, endpoint_url
-    )
+    deployment = _assemble(provider.provisioner.records, project_dir, stack_settings.project, stack, endpoint_url)
     deployment.outputs = outputs
     directory = state_dir(project_dir, stack)
     deployment.save(directory / "deployment.json")
@@ -103,10 +99,7 @@ def _plain(value: Any) -> Any:
 def _resolved_outputs() -> dict[str, Any]:
     root = pulumi_settings.get_root_resource()
     exported: dict[str, Any] = getattr(root, "outputs", {})
-    return {
-        name: _plain(_sync_await(pulumi.Output.from_input(value).future()))
-        for name, value in exported.items()
-    }
+    return {name: _plain(_sync_await(pulumi.Output.from_input(value).future())) for name, value in exported.items()}
 
 
 def _function_name(reference: str) -> str:
@@ -188,9 +181,7 @@ def deploy_in_subprocess(project_dir: Path, stack: str, endpoint_url: str) -> De
     """`deploy` in a fresh interpreter; failures carry the program's real message."""
     project_dir = project_dir.resolve()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-    )
+    env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     completed = subprocess.run(
         [
             sys.executable,
@@ -210,9 +201,7 @@ def deploy_in_subprocess(project_dir: Path, stack: str, endpoint_url: str) -> De
     if completed.returncode != 0:
         output = completed.stdout + completed.stderr
         messages = [
-            line.removeprefix(_ERROR_MARKER).strip()
-            for line in output.splitlines()
-            if line.startswith(_ERROR_MARKER)
+            line.removeprefix(_ERROR_MARKER).strip() for line in output.splitlines() if line.startswith(_ERROR_MARKER)
         ]
         detail = messages[-1] if messages else output[-4000:]
         raise DeployError(f"deploying {project_dir.name} ({stack}) failed: {detail}")

@@ -91,8 +91,7 @@ class Deployment:
             functions=[FunctionSpec(**f) for f in data["functions"]],
             event_source_mappings=[EventSourceMappingSpec(**m) for m in data["event_source_mappings"]],
             http_apis=[
-                HttpApiSpec(**{**a, "routes": [HttpRoute(**r) for r in a["routes"]]})
-                for a in data["http_apis"]
+                HttpApiSpec(**{**a, "routes": [HttpRoute(**r) for r in a["routes"]]}) for a in data["http_apis"]
             ],
         )
 

@@ -53,9 +53,7 @@ def _limit_bus_to_bus_forwarding_to_one_hop() -> None:
     if getattr(original, "_localcloud_patched", False):
         return
 
-    def send_to_targets(
-        self: Rule, original_event: Any, transform_input: bool = True
-    ) -> None:
+    def send_to_targets(self: Rule, original_event: Any, transform_input: bool = True) -> None:
         if getattr(_hop, "forwarded", False):
             # The mark lives on the thread, not in the event, so it never leaks
             # into the envelope delivered to queues, logs or archives.

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 
 from localcloud.constants import DUMMY_CREDENTIALS, REGION
-from localcloud.processes import stop_process
+from localcloud.processes import exit_with_parent, stop_process
 
 READY_MARKER = "LOCALCLOUD_MOTO_READY"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,9 +46,7 @@ class MotoServer:
 
     def start(self) -> MotoServer:
         env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        )
+        env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
         env["PYTHONUNBUFFERED"] = "1"
         self._process = subprocess.Popen(
             [sys.executable, "-m", "localcloud.moto_server", "--port", "0"],
@@ -127,6 +125,7 @@ def _serve(port: int) -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    exit_with_parent(stopped.set)
     print(f"{READY_MARKER} {server.get_host_and_port()[1]}", flush=True)
     stopped.wait()
     server.stop()

@@ -59,8 +59,7 @@ class EmbeddedCloudProvider(pulumi.runtime.Mocks):
         handler = HANDLERS.get(args.typ)
         if handler is None:
             raise UnsupportedResourceError(
-                f"the embedded cloud cannot create {args.typ} ('{args.name}'); "
-                "add it to localcloud/provider.py"
+                f"the embedded cloud cannot create {args.typ} ('{args.name}'); add it to localcloud/provider.py"
             )
         try:
             return handler(self.provisioner, args.name, dict(args.inputs))
@@ -68,15 +67,13 @@ class EmbeddedCloudProvider(pulumi.runtime.Mocks):
             raise
         except Exception as error:
             raise ResourceCreationError(
-                f"creating {args.typ} '{args.name}' in the embedded cloud failed: "
-                f"{type(error).__name__}: {error}"
+                f"creating {args.typ} '{args.name}' in the embedded cloud failed: {type(error).__name__}: {error}"
             ) from error
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
         result = _CALLS.get(args.token)
         if result is None:
             raise UnsupportedResourceError(
-                f"the embedded cloud cannot answer the invoke {args.token}; "
-                "add it to localcloud/provider.py"
+                f"the embedded cloud cannot answer the invoke {args.token}; add it to localcloud/provider.py"
             )
         return dict(result), []

@@ -39,10 +39,8 @@ def read_stack_settings(project_dir: Path, stack: str) -> StackSettings:
     config: dict[str, str] = {}
     for key, declared in (project_doc.get("config") or {}).items():
         # Project-level config declares defaults: `key: value` or `key: {default: value}`.
-        if isinstance(declared, dict):
-            value = declared.get("value", declared.get("default"))
-        else:
-            value = declared
+        is_spec = isinstance(declared, dict)
+        value = declared.get("value", declared.get("default")) if is_spec else declared
         if value is not None:
             config[_full_key(project, key)] = _as_config_text(value)
     stack_file = project_dir / f"Pulumi.{stack}.yaml"

@@ -80,14 +80,10 @@ def create_target(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, St
         )
     if (sqs := inputs.get("sqsTarget")) and sqs.get("messageGroupId"):
         target["SqsParameters"] = {"MessageGroupId": sqs["messageGroupId"]}
-    response = p.client("events").put_targets(
-        Rule=inputs["rule"], EventBusName=bus, Targets=[target]
-    )
+    response = p.client("events").put_targets(Rule=inputs["rule"], EventBusName=bus, Targets=[target])
     if response.get("FailedEntryCount"):
         raise RuntimeError(f"EventTarget '{logical}' rejected: {response['FailedEntries']}")
-    resource_id = (
-        f"{inputs['rule']}-{target_id}" if bus == "default" else f"{bus}/{inputs['rule']}/{target_id}"
-    )
+    resource_id = f"{inputs['rule']}-{target_id}" if bus == "default" else f"{bus}/{inputs['rule']}/{target_id}"
     return resource_id, {**inputs, "targetId": target_id, "eventBusName": bus}
 
 

@@ -7,6 +7,7 @@ recorded here; the function host (localcloud/function_host.py) runs them.
 from __future__ import annotations
 
 import uuid
+
 from botocore.exceptions import ClientError
 
 from localcloud import archives
@@ -21,19 +22,37 @@ EVENT_INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeC
 
 
 def invoke_arn(function_arn: str) -> str:
-    return (
-        f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
-        f"{function_arn}/invocations"
-    )
+    return f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+# Lambda refuses to create a function that sets any of these itself.
+_RESERVED_VARIABLES = {
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+}
 
 
 def _role_must_exist(p: Provisioner, logical: str, role_arn: str) -> None:
     try:
         p.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])
     except ClientError:
-        raise ValueError(
-            f"Function '{logical}': role {role_arn} does not exist (AWS would refuse it)"
-        ) from None
+        raise ValueError(f"Function '{logical}': role {role_arn} does not exist (AWS would refuse it)") from None
 
 
 def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
@@ -41,6 +60,9 @@ def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, 
     if inputs.get("packageType") == "Image" or "code" not in inputs:
         raise ValueError(f"Function '{logical}': the embedded cloud runs zip functions with code only")
     _role_must_exist(p, logical, inputs["role"])
+    variables = dict((inputs.get("environment") or {}).get("variables") or {})
+    if reserved := sorted(_RESERVED_VARIABLES & set(variables)):
+        raise ValueError(f"Function '{logical}': reserved environment variables {reserved}")
     function_arn = arn("lambda", f"function:{name}")
     version = "1" if inputs.get("publish") else "$LATEST"
     logging_config = inputs.get("loggingConfig") or {}
@@ -54,7 +76,7 @@ def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, 
             "runtime": inputs.get("runtime"),
             "timeout": as_int(inputs.get("timeout")) or 3,
             "memory_size": as_int(inputs.get("memorySize")) or 128,
-            "environment": dict((inputs.get("environment") or {}).get("variables") or {}),
+            "environment": variables,
             "layers": list(inputs.get("layers") or []),
             "role": inputs["role"],
             "log_group": logging_config.get("logGroup") or f"/aws/lambda/{name}",
@@ -99,9 +121,7 @@ def _event_source_must_exist(p: Provisioner, logical: str, source_arn: str) -> s
             p.client("dynamodbstreams").describe_stream(StreamArn=source_arn)
             return "dynamodb"
     except ClientError:
-        raise ValueError(
-            f"EventSourceMapping '{logical}': event source {source_arn} does not exist"
-        ) from None
+        raise ValueError(f"EventSourceMapping '{logical}': event source {source_arn} does not exist") from None
     raise ValueError(
         f"EventSourceMapping '{logical}': the embedded cloud polls SQS queues and DynamoDB "
         f"streams only, not {source_arn}"
@@ -113,9 +133,7 @@ def create_event_source_mapping(p: Provisioner, logical: str, inputs: Inputs) ->
     source_type = _event_source_must_exist(p, logical, source_arn)
     mapping_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{p.stack}/{logical}"))
     default_batch = 10 if source_type == "sqs" else 100
-    destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get(
-        "destinationArn"
-    )
+    destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
     filters = (inputs.get("filterCriteria") or {}).get("filters") or []
     retries = inputs.get("maximumRetryAttempts")
     p.record(
@@ -127,10 +145,7 @@ def create_event_source_mapping(p: Provisioner, logical: str, inputs: Inputs) ->
             "event_source_arn": source_arn,
             "source_type": source_type,
             "batch_size": as_int(inputs.get("batchSize")) or default_batch,
-            "maximum_batching_window_in_seconds": as_int(
-                inputs.get("maximumBatchingWindowInSeconds")
-            )
-            or 0,
+            "maximum_batching_window_in_seconds": as_int(inputs.get("maximumBatchingWindowInSeconds")) or 0,
             "function_response_types": list(inputs.get("functionResponseTypes") or []),
             "starting_position": inputs.get("startingPosition"),
             "maximum_retry_attempts": -1 if retries is None else int(retries),

@@ -51,8 +51,7 @@ def create_api(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State
         "apiEndpoint": api_endpoint(api_id),
         "arn": f"arn:aws:apigateway:{REGION}::/apis/{api_id}",
         "executionArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{api_id}",
-        "routeSelectionExpression": inputs.get("routeSelectionExpression")
-        or "$request.method $request.path",
+        "routeSelectionExpression": inputs.get("routeSelectionExpression") or "$request.method $request.path",
     }
 
 

@@ -56,9 +56,7 @@ def create_role(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, Stat
     for inline in inputs.get("inlinePolicies") or []:
         if inline.get("name") and inline.get("policy"):
             _validate_document(ROLE, logical, inline["policy"])
-            iam.put_role_policy(
-                RoleName=name, PolicyName=inline["name"], PolicyDocument=inline["policy"]
-            )
+            iam.put_role_policy(RoleName=name, PolicyName=inline["name"], PolicyDocument=inline["policy"])
     for policy_arn in inputs.get("managedPolicyArns") or []:
         _attach(p, name, policy_arn)
     return name, {**inputs, "name": name, "arn": role["Arn"], "uniqueId": role["RoleId"]}
@@ -72,9 +70,7 @@ def create_role_policy(p: Provisioner, logical: str, inputs: Inputs) -> tuple[st
     return f"{role}:{name}", {**inputs, "name": name}
 
 
-def create_role_policy_attachment(
-    p: Provisioner, logical: str, inputs: Inputs
-) -> tuple[str, State]:
+def create_role_policy_attachment(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     role = inputs["role"]
     _attach(p, role, inputs["policyArn"])
     # Like the provider: the id is the role name with a unique tail.

@@ -35,9 +35,7 @@ def create_log_group(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str,
 
 def create_log_resource_policy(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     name = inputs["policyName"]
-    p.client("logs").put_resource_policy(
-        policyName=name, policyDocument=inputs["policyDocument"]
-    )
+    p.client("logs").put_resource_policy(policyName=name, policyDocument=inputs["policyDocument"])
     return name, dict(inputs)
 
 
@@ -57,9 +55,7 @@ def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
                 "Metric": {
                     "Namespace": metric.get("namespace"),
                     "MetricName": metric["metricName"],
-                    "Dimensions": [
-                        {"Name": k, "Value": v} for k, v in (metric.get("dimensions") or {}).items()
-                    ],
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in (metric.get("dimensions") or {}).items()],
                 },
                 "Period": as_int(metric["period"]),
                 "Stat": metric["stat"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, arn, as_int
+from localcloud.resources.base import Handler, Inputs, Provisioner, State, arn
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
@@ -31,12 +31,14 @@ _ATTRIBUTES = {
     "sqsManagedSseEnabled": "SqsManagedSseEnabled",
 }
 
+
 def _attribute_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
 
 def create_queue(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     fifo = bool(inputs.get("fifoQueue"))
@@ -58,21 +60,26 @@ def create_queue(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, Sta
     queue_arn = arn("sqs", name)
     return url, {**inputs, "name": name, "url": url, "arn": queue_arn, "fifoQueue": fifo}
 
+
 def _set_attribute(p: Provisioner, url: str, attribute: str, value: str) -> None:
     p.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={attribute: value})
+
 
 def create_queue_policy(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     json.loads(inputs["policy"])
     _set_attribute(p, inputs["queueUrl"], "Policy", inputs["policy"])
     return inputs["queueUrl"], dict(inputs)
 
+
 def create_redrive_policy(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     _set_attribute(p, inputs["queueUrl"], "RedrivePolicy", inputs["redrivePolicy"])
     return inputs["queueUrl"], dict(inputs)
 
+
 def create_redrive_allow_policy(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     _set_attribute(p, inputs["queueUrl"], "RedriveAllowPolicy", inputs["redriveAllowPolicy"])
     return inputs["queueUrl"], dict(inputs)
+
 
 HANDLERS: dict[str, Handler] = {
     QUEUE: create_queue,

@@ -19,9 +19,7 @@ def _key_schema(spec: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def _projection(spec: dict[str, Any]) -> dict[str, Any]:
-    return drop_none(
-        {"ProjectionType": spec["projectionType"], "NonKeyAttributes": spec.get("nonKeyAttributes")}
-    )
+    return drop_none({"ProjectionType": spec["projectionType"], "NonKeyAttributes": spec.get("nonKeyAttributes")})
 
 
 def _throughput(spec: dict[str, Any]) -> dict[str, int]:

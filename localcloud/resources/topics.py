@@ -40,9 +40,7 @@ def _text(value: Any) -> str:
 def create_topic(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     fifo = bool(inputs.get("fifoTopic"))
     name = p.name(inputs, logical, TOPIC, 256, suffix=".fifo" if fifo else "")
-    attributes = {
-        attr: _text(inputs[key]) for key, attr in _TOPIC_ATTRIBUTES.items() if inputs.get(key)
-    }
+    attributes = {attr: _text(inputs[key]) for key, attr in _TOPIC_ATTRIBUTES.items() if inputs.get(key)}
     if fifo:
         attributes["FifoTopic"] = "true"
     kwargs: dict[str, Any] = {"Name": name, "Attributes": attributes}
@@ -55,9 +53,7 @@ def create_topic(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, Sta
 def create_subscription(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     protocol = inputs["protocol"]
     attributes = {
-        attr: _text(inputs[key])
-        for key, attr in _SUBSCRIPTION_ATTRIBUTES.items()
-        if inputs.get(key) not in (None, "")
+        attr: _text(inputs[key]) for key, attr in _SUBSCRIPTION_ATTRIBUTES.items() if inputs.get(key) not in (None, "")
     }
     if protocol in ("sqs", "sms", "email", "email-json", "http", "https", "application"):
         subscription_arn = p.client("sns").subscribe(

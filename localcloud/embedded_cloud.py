@@ -1,0 +1,121 @@
+"""moto + the deployed program + function processes + HTTP gateways, as one object."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from localcloud.deploy import deploy_in_subprocess, write_outputs
+from localcloud.deployment import Deployment, state_dir
+from localcloud.function_host import FunctionHost
+from localcloud.http_gateway import HttpGateway, lambda_invoker
+from localcloud.moto_server import MotoServer
+from localcloud.resources.http_api import stage_invoke_url
+
+
+class EmbeddedCloud:
+    """`with EmbeddedCloud.start(project_dir, stack="dev") as cloud:` runs the whole system."""
+
+    def __init__(
+        self,
+        project_dir: Path,
+        stack: str = "dev",
+        *,
+        retry_delay_seconds: int = 1,
+        echo: IO[str] | None = None,
+    ) -> None:
+        self.project_dir = Path(project_dir).resolve()
+        self.stack = stack
+        self._retry_delay = retry_delay_seconds
+        self._echo = echo
+        self._stack = contextlib.ExitStack()
+        self._moto: MotoServer | None = None
+        self.deployment: Deployment | None = None
+        self.functions: FunctionHost | None = None
+        self.gateways: dict[str, HttpGateway] = {}
+        self.outputs: dict[str, Any] = {}
+
+    @classmethod
+    def start(
+        cls,
+        project_dir: Path,
+        stack: str = "dev",
+        *,
+        retry_delay_seconds: int = 1,
+        echo: IO[str] | None = None,
+    ) -> EmbeddedCloud:
+        cloud = cls(project_dir, stack, retry_delay_seconds=retry_delay_seconds, echo=echo)
+        try:
+            cloud._start()
+        except BaseException:
+            cloud.stop()
+            raise
+        return cloud
+
+    def _start(self) -> None:
+        directory = state_dir(self.project_dir, self.stack)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._moto = self._stack.enter_context(MotoServer(log_file=directory / "moto.log"))
+        self.deployment = deploy_in_subprocess(self.project_dir, self.stack, self.endpoint_url)
+        self.functions = self._stack.enter_context(
+            FunctionHost(self.deployment, retry_delay_seconds=self._retry_delay, echo=self._echo)
+        )
+        invoke = lambda_invoker({f.name: self.functions.invoke_url(f.name) for f in self.deployment.functions})
+        for api in self.deployment.http_apis:
+            gateway = HttpGateway(api, invoke).start()
+            self._stack.callback(gateway.stop)
+            self.gateways[api.id] = gateway
+        self.outputs = self._local_outputs(self.deployment.outputs)
+        write_outputs(directory / "outputs.json", self.outputs)
+
+    def _local_outputs(self, outputs: dict[str, Any]) -> dict[str, Any]:
+        # The program exports the API URL under a name of its choosing, so swap by value.
+        replacements: dict[str, str] = {}
+        for gateway in self.gateways.values():
+            api = gateway.api
+            local = gateway.url.rstrip("/")
+            replacements[api.api_endpoint] = local
+            for stage in api.stages:
+                replacements[stage_invoke_url(api.id, stage).rstrip("/")] = local
+
+        def swap(value: Any) -> Any:
+            if isinstance(value, dict):
+                return {k: swap(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [swap(v) for v in value]
+            if isinstance(value, str):
+                trimmed = value.rstrip("/")
+                if trimmed in replacements:
+                    return replacements[trimmed] + value[len(trimmed) :]
+            return value
+
+        return swap(outputs)
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._moto is None:
+            raise RuntimeError("the embedded cloud is not running")
+        return self._moto.endpoint_url
+
+    def api_url(self, api_name: str) -> str:
+        """Local URL of an HTTP API, by logical name, physical name or id."""
+        for gateway in self.gateways.values():
+            if api_name in (gateway.api.logical_name, gateway.api.name, gateway.api.id):
+                return gateway.url
+        raise KeyError(f"no HTTP API named {api_name}")
+
+    def stop(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> EmbeddedCloud:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

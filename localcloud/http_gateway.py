@@ -1,0 +1,313 @@
+"""A local stand-in for API Gateway HTTP APIs: payload format 2.0 to Lambda and back."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from localcloud.constants import ACCOUNT_ID
+from localcloud.deployment import HttpApiSpec
+
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/xml",
+    "application/javascript",
+    "application/x-www-form-urlencoded",
+    "+json",
+    "+xml",
+)
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+@dataclass(frozen=True)
+class Route:
+    route_key: str
+    method: str  # "ANY" for any method
+    segments: tuple[str, ...]
+    function: str
+
+    @classmethod
+    def parse(cls, route_key: str, function: str) -> Route:
+        if route_key == "$default":
+            return cls(route_key, "ANY", (), function)
+        method, _, path = route_key.partition(" ")
+        return cls(route_key, method.upper(), tuple(s for s in path.split("/") if s), function)
+
+    @property
+    def is_default(self) -> bool:
+        return self.route_key == "$default"
+
+    def match(self, method: str, segments: list[str]) -> dict[str, str] | None:
+        if self.is_default:
+            return {}
+        if self.method not in ("ANY", method):
+            return None
+        params: dict[str, str] = {}
+        for index, pattern in enumerate(self.segments):
+            greedy = re.fullmatch(r"\{(\w+)\+\}", pattern)
+            if greedy:
+                rest = segments[index:]
+                if not rest:
+                    return None
+                params[greedy.group(1)] = "/".join(rest)
+                return params
+            if index >= len(segments):
+                return None
+            variable = re.fullmatch(r"\{(\w+)\}", pattern)
+            if variable:
+                params[variable.group(1)] = segments[index]
+            elif pattern != segments[index]:
+                return None
+        return params if len(segments) == len(self.segments) else None
+
+    def priority(self) -> tuple[int, int, int, int]:
+        # API Gateway prefers literal paths, then path variables, then greedy ones,
+        # a named method over ANY, and $default only when nothing else matches.
+        greedy = any(s.endswith("+}") for s in self.segments)
+        variables = sum(1 for s in self.segments if s.startswith("{"))
+        return (int(self.is_default), int(greedy), variables, int(self.method == "ANY"))
+
+
+def select_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    segments = [s for s in path.split("/") if s]
+    candidates = []
+    for route in routes:
+        params = route.match(method, segments)
+        if params is not None:
+            candidates.append((route.priority(), -len(route.segments), route, params))
+    if not candidates:
+        return None
+    _, _, route, params = min(candidates, key=lambda c: (c[0], c[1]))
+    return route, params
+
+
+def _is_text(content_type: str) -> bool:
+    lowered = content_type.lower()
+    return not lowered or any(marker in lowered for marker in _TEXT_TYPES)
+
+
+def build_event(
+    *,
+    api_id: str,
+    stage: str,
+    route_key: str,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    path_parameters: dict[str, str],
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload format 2.0 event."""
+    merged: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            continue
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = datetime.now(UTC)
+    domain = merged.get("host", "localhost").split(":")[0]
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": merged,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": api_id,
+            "domainName": domain,
+            "domainPrefix": domain.split(".")[0],
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": merged.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex[:16] + "=",
+            "routeKey": route_key,
+            "stage": stage,
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "isBase64Encoded": False,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if query:
+        event["queryStringParameters"] = query
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if body:
+        if _is_text(merged.get("content-type", "")):
+            event["body"] = body.decode("utf-8", errors="replace")
+        else:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+    return event
+
+
+@dataclass
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def translate_result(result: Any) -> HttpResponse:
+    """Turn a 2.0 handler result into an HTTP response, guessing like API Gateway does."""
+    if not (isinstance(result, dict) and "statusCode" in result):
+        # Without a statusCode, API Gateway treats the whole result as a JSON body.
+        return HttpResponse(200, [("Content-Type", "application/json")], json.dumps(result).encode())
+    headers = [(k, str(v)) for k, v in (result.get("headers") or {}).items()]
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((name, str(v)) for v in values)
+    headers.extend(("Set-Cookie", c) for c in result.get("cookies") or [])
+    body = result.get("body")
+    if body is None:
+        raw = b""
+    elif result.get("isBase64Encoded"):
+        raw = base64.b64decode(body)
+    else:
+        raw = (body if isinstance(body, str) else json.dumps(body)).encode()
+    if not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    return HttpResponse(int(result["statusCode"]), headers, raw)
+
+
+Invoke = Callable[[str, Any], tuple[bool, Any]]
+
+
+def lambda_invoker(invoke_urls: dict[str, str]) -> Invoke:
+    """Invoke a function through its Lambda Invoke endpoint; returns (ok, payload)."""
+
+    def invoke(function: str, event: Any) -> tuple[bool, Any]:
+        request = urllib.request.Request(invoke_urls[function], data=json.dumps(event).encode(), method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=35) as response:
+                payload = json.loads(response.read() or b"null")
+                return not response.headers.get("X-Amz-Function-Error"), payload
+        except (urllib.error.URLError, OSError, ValueError):
+            return False, None
+
+    return invoke
+
+
+class HttpGateway:
+    """Serves one HTTP API on 127.0.0.1; `url` is what the API's stage URL becomes locally."""
+
+    def __init__(self, api: HttpApiSpec, invoke: Invoke) -> None:
+        self.api = api
+        self._routes = [Route.parse(r.route_key, r.function) for r in api.routes]
+        self._invoke = invoke
+        # A named stage lives under /<stage>; $default at the root.
+        self.stage = "$default" if "$default" in api.stages or not api.stages else api.stages[0]
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return self.base_url + ("/" if self.stage == "$default" else f"/{self.stage}")
+
+    def start(self) -> HttpGateway:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def handle(
+        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+    ) -> HttpResponse:
+        parts = urlsplit(target)
+        path = parts.path or "/"
+        route_path = path
+        if self.stage != "$default":
+            prefix = f"/{self.stage}"
+            if path != prefix and not path.startswith(prefix + "/"):
+                return _message(404, "Not Found")
+            route_path = path[len(prefix) :] or "/"
+        selected = select_route(self._routes, method, route_path)
+        if selected is None:
+            return _message(404, "Not Found")
+        route, params = selected
+        event = build_event(
+            api_id=self.api.id,
+            stage=self.stage,
+            route_key=route.route_key,
+            method=method,
+            raw_path=path,
+            raw_query=parts.query,
+            headers=headers,
+            body=body,
+            source_ip=source_ip,
+            path_parameters=params,
+        )
+        started = time.monotonic()
+        ok, payload = self._invoke(route.function, event)
+        if not ok or time.monotonic() - started > 30:
+            # HTTP APIs answer 500 for any function error (and 503 past their 30 s limit).
+            return _message(500, "Internal Server Error")
+        try:
+            return translate_result(payload)
+        except (TypeError, ValueError):
+            return _message(500, "Internal Server Error")
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        gateway = self
+
+        class GatewayHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                response = gateway.handle(
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                )
+                self.send_response(response.status)
+                for name, value in response.headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.send_header("apigw-requestid", uuid.uuid4().hex[:16])
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        for method in _METHODS:
+            setattr(GatewayHandler, f"do_{method}", GatewayHandler._serve)
+        return GatewayHandler
+
+
+def _message(status: int, message: str) -> HttpResponse:
+    return HttpResponse(status, [("Content-Type", "application/json")], json.dumps({"message": message}).encode())

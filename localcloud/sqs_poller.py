@@ -1,0 +1,127 @@
+"""An SQS event source mapping: poll, filter, invoke, delete what succeeded.
+
+The one deliberate difference from AWS: messages of a failed invocation are
+made visible again after `retry_delay_seconds` (ChangeMessageVisibility)
+instead of after the queue's full visibility timeout, so local retries and
+redrives to the DLQ take seconds rather than minutes. The receive count and
+the RedrivePolicy still decide when a message moves to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import traceback
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from localcloud.aws_clients import client
+from localcloud.batch_response import InvalidBatchResponseError, failed_identifiers
+from localcloud.deployment import EventSourceMappingSpec
+from localcloud.event_filter import RecordFilter, sqs_filter_view
+from localcloud.invoker import FunctionInvoker
+from localcloud.lambda_events import sqs_record
+
+_LONG_POLL_SECONDS = 1
+_MAX_PER_RECEIVE = 10
+
+
+class SqsPoller(threading.Thread):
+    def __init__(
+        self,
+        mapping: EventSourceMappingSpec,
+        invoker: FunctionInvoker,
+        endpoint_url: str,
+        stop: threading.Event,
+        retry_delay_seconds: int,
+    ) -> None:
+        super().__init__(name=f"sqs-{mapping.logical_name}", daemon=True)
+        self._mapping = mapping
+        self._invoker = invoker
+        self._stop = stop
+        self._retry_delay = retry_delay_seconds
+        self._sqs = client("sqs", endpoint_url)
+        self._filter = RecordFilter(mapping.filter_patterns)
+        queue_name = mapping.event_source_arn.rsplit(":", 1)[-1]
+        self._queue_url = self._sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        self._partial = "ReportBatchItemFailures" in mapping.function_response_types
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                records = self._collect_batch()
+                if records:
+                    self._process(records)
+            except Exception:
+                # Keep polling, as Lambda does; the trace lands in the function's log.
+                traceback.print_exc()
+                self._stop.wait(1)
+
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
+        response = self._sqs.receive_message(
+            QueueUrl=self._queue_url,
+            MaxNumberOfMessages=max(1, min(count, _MAX_PER_RECEIVE)),
+            WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return [sqs_record(m, self._mapping.event_source_arn) for m in response.get("Messages", [])]
+
+    def _collect_batch(self) -> list[dict[str, Any]]:
+        batch_size = self._mapping.batch_size
+        records = self._receive(batch_size, _LONG_POLL_SECONDS)
+        window = self._mapping.maximum_batching_window_in_seconds
+        if not records or window <= 0:
+            return records
+        # With a batching window Lambda keeps gathering until the batch is full or time is up.
+        deadline = time.monotonic() + window
+        while len(records) < batch_size and time.monotonic() < deadline:
+            more = self._receive(batch_size - len(records), 0)
+            if not more:
+                self._stop.wait(0.1)
+            records.extend(more)
+        return records
+
+    def _process(self, records: list[dict[str, Any]]) -> None:
+        if self._filter:
+            dropped = [r for r in records if not self._filter.keeps(sqs_filter_view(r))]
+            # Lambda deletes messages that match no filter; the function never sees them.
+            self._delete(dropped)
+            records = [r for r in records if self._filter.keeps(sqs_filter_view(r))]
+            if not records:
+                return
+        invocation = self._invoker.invoke({"Records": records})
+        if invocation.failed:
+            self._retry_later(records)
+            return
+        if not self._partial:
+            self._delete(records)
+            return
+        try:
+            failed = set(failed_identifiers(invocation.result, [r["messageId"] for r in records]))
+        except InvalidBatchResponseError as error:
+            print(f"Invalid partial batch response, retrying the whole batch: {error}", flush=True)
+            self._retry_later(records)
+            return
+        self._delete([r for r in records if r["messageId"] not in failed])
+        self._retry_later([r for r in records if r["messageId"] in failed])
+
+    def _delete(self, records: list[dict[str, Any]]) -> None:
+        for start in range(0, len(records), _MAX_PER_RECEIVE):
+            chunk = records[start : start + _MAX_PER_RECEIVE]
+            self._sqs.delete_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)],
+            )
+
+    def _retry_later(self, records: list[dict[str, Any]]) -> None:
+        for record in records:
+            # The message may already have moved on; then there is nothing to shorten.
+            with contextlib.suppress(ClientError):
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url,
+                    ReceiptHandle=record["receiptHandle"],
+                    VisibilityTimeout=self._retry_delay,
+                )

@@ -1,0 +1,139 @@
+"""A DynamoDB stream event source mapping: read in order, filter, invoke, retry, give up.
+
+Per shard, records are handed over in sequence order. A failed batch is retried
+(from the first failed record when the handler reports batchItemFailures) until
+`maximum_retry_attempts` is spent; then a failure record goes to the on-failure
+destination and the poller moves past the batch, as Lambda does. Retries wait
+`retry_delay_seconds` between attempts. Bisecting a failed batch is not emulated.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import traceback
+from typing import Any
+
+from localcloud.aws_clients import client
+from localcloud.batch_response import InvalidBatchResponseError, failed_identifiers
+from localcloud.deployment import EventSourceMappingSpec
+from localcloud.event_filter import RecordFilter
+from localcloud.invoker import FunctionInvoker
+from localcloud.lambda_events import dynamodb_record, stream_failure_record
+
+_IDLE_SECONDS = 0.25  # Lambda polls each shard about four times a second
+
+
+class StreamPoller(threading.Thread):
+    def __init__(
+        self,
+        mapping: EventSourceMappingSpec,
+        invoker: FunctionInvoker,
+        function_arn: str,
+        endpoint_url: str,
+        stop: threading.Event,
+        retry_delay_seconds: int,
+    ) -> None:
+        super().__init__(name=f"stream-{mapping.logical_name}", daemon=True)
+        self._mapping = mapping
+        self._invoker = invoker
+        self._function_arn = function_arn
+        self._stop = stop
+        self._retry_delay = retry_delay_seconds
+        self._streams = client("dynamodbstreams", endpoint_url)
+        self._sqs = client("sqs", endpoint_url)
+        self._filter = RecordFilter(mapping.filter_patterns)
+        self._partial = "ReportBatchItemFailures" in mapping.function_response_types
+        # Take the iterators now, so LATEST means "from when the mapping started".
+        self._iterators = self._open_shards()
+
+    def _open_shards(self) -> dict[str, str]:
+        stream = self._streams.describe_stream(StreamArn=self._mapping.event_source_arn)
+        iterator_type = self._mapping.starting_position or "LATEST"
+        iterators = {}
+        for shard in stream["StreamDescription"]["Shards"]:
+            iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
+                StreamArn=self._mapping.event_source_arn,
+                ShardId=shard["ShardId"],
+                ShardIteratorType=iterator_type,
+            )["ShardIterator"]
+        return iterators
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            busy = False
+            for shard_id in list(self._iterators):
+                try:
+                    busy |= self._poll_shard(shard_id)
+                except Exception:
+                    traceback.print_exc()
+                    self._stop.wait(1)
+            if not busy:
+                self._stop.wait(_IDLE_SECONDS)
+
+    def _poll_shard(self, shard_id: str) -> bool:
+        response = self._streams.get_records(ShardIterator=self._iterators[shard_id], Limit=self._mapping.batch_size)
+        if response.get("NextShardIterator"):
+            self._iterators[shard_id] = response["NextShardIterator"]
+        arn = self._mapping.event_source_arn
+        records = [dynamodb_record(r, arn) for r in response.get("Records", [])]
+        kept = [r for r in records if self._filter.keeps(r)]
+        if kept:
+            self._deliver(shard_id, kept)
+        return bool(records)
+
+    def _deliver(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
+        attempts = 0
+        while batch and not self._stop.is_set():
+            invocation = self._invoker.invoke({"Records": batch})
+            attempts += 1
+            error_type = "Unhandled" if invocation.failed else None
+            if not invocation.failed:
+                retry_from = self._first_failure(batch, invocation.result)
+                if retry_from is None:
+                    return
+                if retry_from > 0:
+                    # Records before the first failure are checkpointed; retry the rest anew.
+                    batch, attempts = batch[retry_from:], 0
+            retries_allowed = self._mapping.maximum_retry_attempts
+            if retries_allowed >= 0 and attempts > retries_allowed:
+                self._give_up(shard_id, batch, attempts, error_type)
+                return
+            self._stop.wait(self._retry_delay)
+
+    def _first_failure(self, batch: list[dict[str, Any]], result: Any) -> int | None:
+        if not self._partial:
+            return None
+        sequence_numbers = [r["dynamodb"]["SequenceNumber"] for r in batch]
+        try:
+            failed = failed_identifiers(result, sequence_numbers)
+        except InvalidBatchResponseError as error:
+            print(f"Invalid partial batch response, retrying the whole batch: {error}", flush=True)
+            return 0
+        if not failed:
+            return None
+        return min(sequence_numbers.index(identifier) for identifier in failed)
+
+    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], attempts: int, error_type: str | None) -> None:
+        destination = self._mapping.on_failure_destination
+        print(
+            f"Giving up on {len(batch)} stream records after {attempts} attempts"
+            + (f"; sending a failure record to {destination}" if destination else ""),
+            flush=True,
+        )
+        if not destination:
+            return
+        failure = stream_failure_record(
+            records=batch,
+            shard_id=shard_id,
+            stream_arn=self._mapping.event_source_arn,
+            function_arn=self._function_arn,
+            invoke_count=attempts,
+            condition="RetryAttemptsExhausted",
+            function_error=error_type,
+        )
+        if destination.split(":")[2] != "sqs":
+            print(f"On-failure destination {destination} is not emulated; record dropped", flush=True)
+            return
+        queue_url = self._sqs.get_queue_url(QueueName=destination.rsplit(":", 1)[-1])["QueueUrl"]
+        self._sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(failure))
