@@ -275,7 +275,8 @@ class BoundedContext(pulumi.ComponentResource):
             event_source_arn=self.queue.arn,
             function_name=worker.function.arn,
             batch_size=settings.queue_batch_size,
-            maximum_batching_window_in_seconds=1,
+            # No batching window: a saga step should not wait for a batch to fill.
+            maximum_batching_window_in_seconds=0,
             function_response_types=["ReportBatchItemFailures"],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[worker.role_policy]),
         )

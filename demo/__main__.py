@@ -65,7 +65,7 @@ def main() -> int:
     started = time.monotonic()
     with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
         print(f"embedded cloud up in {time.monotonic() - started:.1f}s: API {cloud.outputs['orderApiUrl']}")
-        saga = SagaTarget(outputs=cloud.outputs, endpoint_url=cloud.endpoint_url)
+        saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
         ok = play(saga)
         if args.keep_running:
             print(

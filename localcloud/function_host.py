@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from localcloud.constants import aws_environment
 from localcloud.deployment import Deployment, FunctionSpec, state_dir
+from localcloud.invoke_server import MAPPINGS_PATH
 from localcloud.processes import stop_process
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +179,20 @@ class FunctionHost:
         name = self._deployment.function(function_name).name
         port = self._processes[name].port
         return f"http://127.0.0.1:{port}/2015-03-31/functions/{name}/invocations"
+
+    def set_enabled(self, function_name: str, enabled: bool) -> None:
+        """Enable or disable the function's event source mappings (Lambda's UpdateEventSourceMapping).
+
+        Returns once the pollers have stopped taking messages (or started again)."""
+        name = self._deployment.function(function_name).name
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self._processes[name].port}{MAPPINGS_PATH}",
+            data=json.dumps({"enabled": enabled}).encode(),
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=60):
+            pass
 
     def invoke(self, function_name: str, event: Any, timeout: float = 30.0) -> Any:
         request = urllib.request.Request(

@@ -20,6 +20,7 @@ from localcloud.deployment import EventSourceMappingSpec, FunctionSpec
 from localcloud.function_host import READY_MARKER
 from localcloud.invoke_server import serve_invocations
 from localcloud.invoker import FunctionInvoker, load_handler
+from localcloud.mapping_switch import MappingSwitch
 from localcloud.processes import exit_with_parent
 from localcloud.sqs_poller import SqsPoller
 from localcloud.stream_poller import StreamPoller
@@ -52,14 +53,15 @@ def run(spec: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     exit_with_parent(stop.set)
     pollers: list[threading.Thread] = []
+    switch = MappingSwitch()
     for mapping in mappings:
         if not mapping.enabled:
             continue
         if mapping.source_type == "sqs":
-            pollers.append(SqsPoller(mapping, invoker, endpoint_url, stop, retry_delay))
+            pollers.append(SqsPoller(mapping, invoker, endpoint_url, stop, retry_delay, switch))
         else:
-            pollers.append(StreamPoller(mapping, invoker, function.arn, endpoint_url, stop, retry_delay))
-    server = serve_invocations(invoker, {function.name, function.logical_name, function.arn})
+            pollers.append(StreamPoller(mapping, invoker, function.arn, endpoint_url, stop, retry_delay, switch))
+    server = serve_invocations(invoker, {function.name, function.logical_name, function.arn}, switch)
     for poller in pollers:
         poller.start()
     print(f"{READY_MARKER} {server.server_address[1]}", flush=True)

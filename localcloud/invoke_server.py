@@ -8,14 +8,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from localcloud.invoker import FunctionInvoker
+from localcloud.mapping_switch import MappingSwitch
 
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
+# Not an AWS path: the function host's own lever for UpdateEventSourceMapping(Enabled=...).
+MAPPINGS_PATH = "/localcloud/event-source-mappings"
 
 
-def serve_invocations(invoker: FunctionInvoker, names: set[str]) -> ThreadingHTTPServer:
+def serve_invocations(invoker: FunctionInvoker, names: set[str], switch: MappingSwitch) -> ThreadingHTTPServer:
     """Start serving on a free port of 127.0.0.1; the caller reads `server_address`."""
 
     class InvokeHandler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            if self.path != MAPPINGS_PATH:
+                self._reply(404, {"Type": "User", "message": "Unknown path"})
+                return
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            switch.set_enabled(bool(body["enabled"]))
+            self._reply(200, {"enabled": bool(body["enabled"])})
+
         def do_POST(self) -> None:
             parts = self.path.split("?")[0].strip("/").split("/")
             if len(parts) != 4 or parts[:2] != ["2015-03-31", "functions"] or parts[3] != "invocations":

@@ -23,6 +23,7 @@ from localcloud.deployment import EventSourceMappingSpec
 from localcloud.event_filter import RecordFilter, sqs_filter_view
 from localcloud.invoker import FunctionInvoker
 from localcloud.lambda_events import sqs_record
+from localcloud.mapping_switch import MappingSwitch
 
 _LONG_POLL_SECONDS = 1
 _MAX_PER_RECEIVE = 10
@@ -36,8 +37,10 @@ class SqsPoller(threading.Thread):
         endpoint_url: str,
         stop: threading.Event,
         retry_delay_seconds: int,
+        switch: MappingSwitch,
     ) -> None:
         super().__init__(name=f"sqs-{mapping.logical_name}", daemon=True)
+        self._switch = switch
         self._mapping = mapping
         self._invoker = invoker
         self._stop = stop
@@ -51,9 +54,10 @@ class SqsPoller(threading.Thread):
     def run(self) -> None:
         while not self._stop.is_set():
             try:
-                records = self._collect_batch()
-                if records:
-                    self._process(records)
+                with self._switch.turn(self._stop) as enabled:
+                    records = self._collect_batch() if enabled else []
+                    if records:
+                        self._process(records)
             except Exception:
                 # Keep polling, as Lambda does; the trace lands in the function's log.
                 traceback.print_exc()

@@ -20,6 +20,7 @@ from localcloud.deployment import EventSourceMappingSpec
 from localcloud.event_filter import RecordFilter
 from localcloud.invoker import FunctionInvoker
 from localcloud.lambda_events import dynamodb_record, stream_failure_record
+from localcloud.mapping_switch import MappingSwitch
 
 _IDLE_SECONDS = 0.25  # Lambda polls each shard about four times a second
 
@@ -33,8 +34,10 @@ class StreamPoller(threading.Thread):
         endpoint_url: str,
         stop: threading.Event,
         retry_delay_seconds: int,
+        switch: MappingSwitch,
     ) -> None:
         super().__init__(name=f"stream-{mapping.logical_name}", daemon=True)
+        self._switch = switch
         self._mapping = mapping
         self._invoker = invoker
         self._function_arn = function_arn
@@ -62,12 +65,13 @@ class StreamPoller(threading.Thread):
     def run(self) -> None:
         while not self._stop.is_set():
             busy = False
-            for shard_id in list(self._iterators):
-                try:
-                    busy |= self._poll_shard(shard_id)
-                except Exception:
-                    traceback.print_exc()
-                    self._stop.wait(1)
+            with self._switch.turn(self._stop) as enabled:
+                for shard_id in list(self._iterators) if enabled else []:
+                    try:
+                        busy |= self._poll_shard(shard_id)
+                    except Exception:
+                        traceback.print_exc()
+                        self._stop.wait(1)
             if not busy:
                 self._stop.wait(_IDLE_SECONDS)
 

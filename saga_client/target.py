@@ -33,6 +33,14 @@ class SagaTarget:
     # API, as on AWS; the embedded cloud's function host supplies its own.
     worker_switch: "WorkerSwitch | None" = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
+    _emulated: bool = field(default=False, repr=False)
+
+    @classmethod
+    def for_emulator(
+        cls, outputs: dict[str, Any], endpoint_url: str, worker_switch: "WorkerSwitch | None" = None
+    ) -> "SagaTarget":
+        """An emulated cloud (the embedded one): any credentials sign, every client talks to it."""
+        return cls(outputs=outputs, endpoint_url=endpoint_url, worker_switch=worker_switch, _emulated=True)
 
     @classmethod
     def from_outputs_file(cls, path: Path, region: str | None = None) -> "SagaTarget":
@@ -52,7 +60,12 @@ class SagaTarget:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            self._clients[service] = boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+            credentials = (
+                {"aws_access_key_id": "emulated", "aws_secret_access_key": "emulated"} if self._emulated else {}
+            )
+            self._clients[service] = boto3.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url, **credentials
+            )
         return self._clients[service]
 
     @contextlib.contextmanager

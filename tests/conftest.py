@@ -18,7 +18,7 @@ import pytest
 from saga_client import SagaTarget
 from saga_client.state import NotificationInbox
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
@@ -29,13 +29,8 @@ def saga() -> Iterator[SagaTarget]:
         return
     from localcloud import EmbeddedCloud
 
-    with pytest.MonkeyPatch.context() as env:
-        # The emulator takes any credentials; boto3 only needs some to sign with.
-        env.setenv("AWS_ACCESS_KEY_ID", "embedded")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "embedded")
-        env.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        with EmbeddedCloud.start(PROJECT_DIR, stack="dev") as cloud:
-            yield SagaTarget(outputs=cloud.outputs, endpoint_url=cloud.endpoint_url)
+    with EmbeddedCloud.start(PROJECT_DIR, stack="dev") as cloud:
+        yield SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
 
 
 @pytest.fixture(scope="session")

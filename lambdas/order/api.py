@@ -1,5 +1,6 @@
 """The order HTTP API: place an order, read it. Thin: parse, call the domain, store."""
 
+import json
 import os
 import uuid
 from datetime import UTC, datetime
@@ -40,11 +41,9 @@ logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
 store = OrderStore(boto3.client("dynamodb"), os.environ["ORDERS_TABLE"])
 app = APIGatewayHttpResolver(enable_validation=True)
-app.configure_openapi(
-    title="Order API",
-    version="1.0.0",
-    description="Place orders and follow them through the saga.",
-)
+API_TITLE, API_VERSION = "Order API", "1.0.0"
+API_DESCRIPTION = "Place orders, cancel them, and follow each through the saga."
+app.configure_openapi(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
 
 # A retried POST with the same Idempotency-Key returns the first response; the same key
 # with a different body is refused rather than silently answered with another order.
@@ -242,15 +241,9 @@ def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) ->
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[dict]:
-    return Response(
-        200,
-        content_types.APPLICATION_JSON,
-        app.get_openapi_json_schema(
-            title="Order API",
-            version="1.0.0",
-            description="Place orders and follow them through the saga.",
-        ),
-    )
+    # Powertools renders the document as JSON text; the response model wants the object.
+    document = app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+    return Response(200, content_types.APPLICATION_JSON, json.loads(document))
 
 
 @metrics.log_metrics

@@ -6,8 +6,6 @@ from typing import Any
 from saga_client.operations import get_order
 from saga_client.target import SagaTarget, eventually
 
-FINAL = {"STOCK_RESERVED", "CONFIRMED", "CANCELLED"}
-
 
 def an_order(
     *lines: tuple[str, int],

@@ -70,7 +70,7 @@ def test_a_retried_post_with_the_same_idempotency_key_returns_the_same_order(sag
     assert first.status == second.status == 202
     assert first.body["orderId"] == second.body["orderId"]
     assert len(orders_of(saga, order["customerId"])) == 1
-    settled_order(saga, first.body["orderId"], {"STOCK_RESERVED"}, patience)
+    settled_order(saga, first.body["orderId"], {"CONFIRMED"}, patience)
     assert stock_level(saga, mug) == 4
 
     changed = {**order, "lines": [{**order["lines"][0], "quantity": 2}]}
@@ -83,7 +83,7 @@ def test_the_same_event_delivered_twice_reserves_once(saga, sku, patience):
     mug = sku("mug")
     seed_stock(saga, {mug: 5})
     order_id = place_order(saga, an_order((mug, 2))).body["orderId"]
-    settled_order(saga, order_id, {"STOCK_RESERVED"}, patience)
+    settled_order(saga, order_id, {"CONFIRMED"}, patience)
     placed = next(
         e for e in event_log(saga, order_id) if e["type"] == "order.placed" and e["dataschema"].endswith("/v2.json")
     )
@@ -106,4 +106,4 @@ def test_the_same_event_delivered_twice_reserves_once(saga, sku, patience):
     assert reservation(saga, order_id)["status"] == "RESERVED"
     reserved = [e for e in event_log(saga, order_id) if e["type"] == "inventory.reserved"]
     assert len(reserved) == 1
-    assert get_order(saga, order_id).body["status"] == "STOCK_RESERVED"
+    assert get_order(saga, order_id).body["status"] == "CONFIRMED"

@@ -32,7 +32,8 @@ def test_an_order_in_stock_is_reserved(saga, sku, patience):
     order_id = response.body["orderId"]
     assert response.headers["location"] == f"/orders/{order_id}"
 
-    order = settled_order(saga, order_id, {"STOCK_RESERVED"}, patience)
+    # The saga goes on (payment, shipping); here only the reservation part is asserted.
+    order = settled_order(saga, order_id, {"STOCK_RESERVED", "PAID", "CONFIRMED"}, patience)
     assert order["cancellationReason"] is None
     assert order["total"] == {"amount": 3750, "currency": "EUR"}
     assert stock_level(saga, mug) == 3
@@ -49,11 +50,9 @@ def test_an_order_in_stock_is_reserved(saga, sku, patience):
     assert set(placed) == {"v1.json", "v2.json"}  # published side by side while v1 has consumers
     reserved = next(e for e in events if e["type"] == "inventory.reserved")
     assert reserved["causationid"] == placed["v2.json"]["id"]  # inventory consumes v2 only
-    assert sorted(entry["type"] for entry in order["timeline"]) == [
-        "inventory.reserved",
-        "order.placed",
-        "order.placed",
-    ]
+    timeline = [entry["type"] for entry in get_order(saga, order_id).body["timeline"]]
+    assert timeline[:2] == ["order.placed", "order.placed"]
+    assert "inventory.reserved" in timeline
 
 
 def test_an_order_beyond_stock_is_rejected_and_cancelled_holding_nothing(saga, sku, patience):
