@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from saga_client.orders import order_request
+
 STOCK = {"MUG-RED": 10, "TEA-EARL-GREY": 3}
 
 
@@ -17,21 +19,7 @@ class Scenario:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def order(self) -> dict[str, Any]:
-        return {
-            "customerId": "customer-ada",
-            "lines": [
-                {"sku": sku, "quantity": quantity, "unitPrice": {"amount": 1250, "currency": "EUR"}}
-                for sku, quantity in self.lines
-            ],
-            "paymentMethodToken": self.token,
-            "shippingAddress": {
-                "recipient": "Ada Lovelace",
-                "line1": "1 Analytical Way",
-                "city": "London",
-                "postalCode": "N1 9GU",
-                "country": self.country,
-            },
-        }
+        return order_request(*self.lines, customer="customer-ada", token=self.token, country=self.country)
 
 
 SCENARIOS = (

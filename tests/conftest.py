@@ -56,3 +56,10 @@ def inbox(saga: SagaTarget) -> Iterator[NotificationInbox]:
     subscribed = NotificationInbox.subscribe(saga)
     yield subscribed
     subscribed.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the HTTP contract fuzzing last: the hundreds of sagas it starts keep the emulator
+    busy for a while, and the scenarios should not wait behind them."""
+    fuzzing = [item for item in items if item.path.name == "test_order_api_contract.py"]
+    items[:] = [item for item in items if item not in fuzzing] + fuzzing

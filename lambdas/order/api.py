@@ -55,6 +55,16 @@ _place_once_config = IdempotencyConfig(
 _place_once_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
 
 
+# Order ids are UUIDs: anything else is refused before a table is touched.
+OrderId = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="The id POST /orders returned.",
+    ),
+]
+
+
 class ApiProblem(Exception):
     """A refusal the client can act on: its status and a reason in words."""
 
@@ -83,7 +93,7 @@ def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
         order_id=str(uuid.uuid4()),
         customer_id=request.customerId,
         lines=tuple(
-            OrderLine(line.sku, line.quantity, Money(line.unitPrice.amount, line.unitPrice.currency))
+            OrderLine(line.sku, line.quantity, Money(line.unitPrice, request.currency))
             for line in request.lines
         ),
         payment_method_token=request.paymentMethodToken,
@@ -174,7 +184,7 @@ def post_order(
     summary="Read an order: its status, reason and the saga's timeline",
     responses={404: {"description": "No such order", "content": {"application/json": {"model": Problem}}}},
 )
-def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> OrderView:
+def get_order(order_id: OrderId) -> OrderView:
     order = store.get(order_id)
     if order is None:
         raise NotFoundError(f"order {order_id} does not exist")
@@ -216,7 +226,7 @@ def get_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Or
         },
     },
 )
-def cancel_order(order_id: Annotated[str, Path(min_length=1, max_length=64)]) -> Response[OrderAccepted]:
+def cancel_order(order_id: OrderId) -> Response[OrderAccepted]:
     request_id = app.current_event.request_context.request_id
     # The saga moves the order on concurrently; re-read and retry when it changed under us.
     for _ in range(3):

@@ -15,14 +15,16 @@ class Strict(BaseModel):
 
 
 class Price(Strict):
-    amount: Annotated[int, Field(ge=0, le=1_000_000, description="Minor units (cents).")]
+    amount: Annotated[int, Field(ge=0, description="Minor units (cents).")]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 
 
+# Bounds chosen so that no order the schema admits can exceed what the events carry
+# (25 lines x 100 items x 100,000.00 stays within the contracts' amount maximum).
 class OrderLineIn(Strict):
     sku: Sku
-    quantity: Annotated[int, Field(ge=1, le=1000)]
-    unitPrice: Price
+    quantity: Annotated[int, Field(ge=1, le=100)]
+    unitPrice: Annotated[int, Field(ge=0, le=10_000_000, description="Minor units (cents), in the order's currency.")]
 
 
 class Address(Strict):
@@ -35,6 +37,8 @@ class Address(Strict):
 
 class PlaceOrderRequest(Strict):
     customerId: Annotated[str, Field(min_length=1, max_length=64)]
+    # One currency per order, stated once, so no request the document admits is refused for mixing them.
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=25)]
     paymentMethodToken: Annotated[
         str,

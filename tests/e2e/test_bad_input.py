@@ -36,9 +36,9 @@ INVALID_BODIES = {
     "a card number instead of a token": lambda o: o.update(paymentMethodToken="4111111111111111"),
     "an unknown field": lambda o: o.update(cardCvv="123"),
     "no shipping address": lambda o: o.pop("shippingAddress"),
-    "two currencies": lambda o: o["lines"].append(
-        {"sku": "TEA-1", "quantity": 1, "unitPrice": {"amount": 1, "currency": "USD"}}
-    ),
+    "a price with its own currency": lambda o: o["lines"][0].update(unitPrice={"amount": 1, "currency": "USD"}),
+    "a lower-case currency": lambda o: o.update(currency="eur"),
+    "more items than a line takes": lambda o: o["lines"][0].update(quantity=101),
 }
 
 

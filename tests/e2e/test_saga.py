@@ -8,11 +8,10 @@ status and timeline.
 import pytest
 
 from saga_client.operations import get_order, place_order, seed_stock, stock_level
+from saga_client.orders import UNIT_PRICE as PRICE
 from saga_client.state import SagaState
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
-
-PRICE = 1250  # minor units per item in an_order
 
 
 def timeline_with(saga, order_id, expected, timeout):

@@ -1,0 +1,28 @@
+"""Building POST /orders bodies: one place that knows the API's request shape."""
+
+import uuid
+from typing import Any
+
+UNIT_PRICE = 1250  # minor units; every example line costs 12.50
+
+
+def order_request(
+    *lines: tuple[str, int],
+    customer: str | None = None,
+    token: str = "tok_visa",
+    country: str = "DE",
+    currency: str = "EUR",
+) -> dict[str, Any]:
+    return {
+        "customerId": customer or f"customer-{uuid.uuid4().hex[:8]}",
+        "currency": currency,
+        "lines": [{"sku": sku, "quantity": quantity, "unitPrice": UNIT_PRICE} for sku, quantity in lines],
+        "paymentMethodToken": token,
+        "shippingAddress": {
+            "recipient": "Ada Lovelace",
+            "line1": "1 Analytical Way",
+            "city": "Berlin",
+            "postalCode": "10115",
+            "country": country,
+        },
+    }
