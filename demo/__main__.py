@@ -1,54 +1,78 @@
-"""python -m demo: deploy to the embedded cloud, place the scenarios' orders, print each timeline."""
+"""python -m demo: deploy to the embedded cloud, play one order per saga path, print each timeline."""
 
 import argparse
 import sys
 import time
 from pathlib import Path
 
-from demo.scenarios import SCENARIOS, STOCK
+from demo.scenarios import SCENARIOS, STOCK, Scenario
 from saga_client import SagaTarget
-from saga_client.operations import event_log, get_order, place_order, seed_stock
+from saga_client.operations import event_log, get_order, place_order, seed_stock, stock_level
+from saga_client.state import NotificationInbox, SagaState
 from saga_client.target import eventually
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-FINAL = {"STOCK_RESERVED", "CONFIRMED", "CANCELLED"}
+FINAL = {"CONFIRMED", "CANCELLED"}
 
 
-def play(saga: SagaTarget) -> bool:
-    seed_stock(saga, STOCK)
-    print(f"stock seeded: {STOCK}")
-    all_as_expected = True
-    for scenario in SCENARIOS:
-        started = time.monotonic()
-        response = place_order(saga, scenario.order())
-        if response.status != 202:
-            print(f"\n✗ {scenario.title}: POST /orders answered {response.status} {response.body}")
-            all_as_expected = False
-            continue
-        order_id = response.body["orderId"]
+def play(saga: SagaTarget, scenario: Scenario, inbox: NotificationInbox) -> bool:
+    started = time.monotonic()
+    response = place_order(saga, scenario.order())
+    if response.status != 202:
+        print(f"\n✗ {scenario.title}: POST /orders answered {response.status} {response.body}")
+        return False
+    order_id = response.body["orderId"]
+    if scenario.cancel_at_once:
+        saga.http("POST", f"/orders/{order_id}/cancel")
 
-        def settled(order_id: str = order_id) -> dict | None:
-            order = get_order(saga, order_id).body
-            return order if order["status"] in FINAL else None
+    order = eventually(lambda: _final(saga, order_id), timeout=60)
+    took = time.monotonic() - started
+    events = _quiet_event_log(saga, order_id)
+    state = SagaState.read(saga, order_id)
+    ok = order["status"] == scenario.expected_status and order["cancellationReason"] == scenario.expected_reason
+    reason = f" ({order['cancellationReason']})" if order["cancellationReason"] else ""
+    print(f"\n{'✓' if ok else '✗'} {scenario.title}: order {order_id[:8]} {order['status']}{reason} after {took:.2f}s")
+    for event in events:
+        version = event["dataschema"].rsplit("/", 1)[1].removesuffix(".json")
+        print(
+            f"    {event['time'][11:23]}  {event['source']:<18} {event['type'] + ' ' + version:<36} {_summary(event)}"
+        )
+    told = [m["subject"] for m in inbox.messages_for(order_id)]
+    print(
+        f"    state: reservation={_status(state.reservation)} payment={_status(state.payment)} "
+        f"shipment={_status(state.shipment)} customer told={told}"
+    )
+    return ok
 
-        order = eventually(settled, timeout=60)
-        # Let the last events reach the event log before printing the timeline.
-        time.sleep(0.5)
-        ok = order["status"] == scenario.expected_status and order["cancellationReason"] == scenario.expected_reason
-        all_as_expected &= ok
-        mark = "✓" if ok else "✗"
-        reason = f" ({order['cancellationReason']})" if order["cancellationReason"] else ""
-        took = time.monotonic() - started
-        print(f"\n{mark} {scenario.title}: order {order_id} {order['status']}{reason} in {took:.2f}s")
-        for event in event_log(saga, order_id):
-            print(f"    {event['time'][11:23]}  {event['source']:<18} {event['type']:<32} {_summary(event)}")
-    return all_as_expected
+
+def _final(saga: SagaTarget, order_id: str) -> dict | None:
+    order = get_order(saga, order_id).body
+    return order if order["status"] in FINAL else None
+
+
+def _quiet_event_log(saga: SagaTarget, order_id: str, quiet_seconds: float = 1.5) -> list[dict]:
+    """The order's events once no new one has arrived for a moment: compensations trail the status."""
+    events, since = event_log(saga, order_id), time.monotonic()
+    while time.monotonic() - since < quiet_seconds:
+        time.sleep(0.3)
+        latest = event_log(saga, order_id)
+        if len(latest) != len(events):
+            events, since = latest, time.monotonic()
+    return events
+
+
+def _status(record: dict | None) -> str:
+    return record["status"] if record else "-"
 
 
 def _summary(event: dict) -> str:
     data = event["data"]
     if "reason" in data:
         return f"reason={data['reason']}"
+    if "points" in data:
+        return f"points={data['points']}"
+    if "amount" in data:
+        return f"{data['amount']['amount'] / 100:.2f} {data['amount']['currency']}"
     if "lines" in data:
         return ", ".join(f"{line['sku']} x{line['quantity']}" for line in data["lines"])
     return ""
@@ -64,20 +88,23 @@ def main() -> int:
 
     started = time.monotonic()
     with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
-        print(f"embedded cloud up in {time.monotonic() - started:.1f}s: API {cloud.outputs['orderApiUrl']}")
+        print(f"embedded cloud up in {time.monotonic() - started:.1f}s: order API at {cloud.outputs['orderApiUrl']}")
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
-        ok = play(saga)
+        seed_stock(saga, STOCK)
+        print(f"stock seeded: {STOCK}")
+        inbox = NotificationInbox.subscribe(saga)
+        results = [play(saga, scenario, inbox) for scenario in SCENARIOS]
+        print(f"\nstock now: { {sku: stock_level(saga, sku) for sku in STOCK} }")
         if args.keep_running:
-            print(
-                f"\nstill running: API {cloud.outputs['orderApiUrl']}, AWS endpoint {cloud.endpoint_url}; Ctrl-C stops"
-            )
+            print(f"\nstill running: order API {cloud.outputs['orderApiUrl']}, AWS endpoint {cloud.endpoint_url}")
+            print("stack outputs: .localcloud/dev/outputs.json; Ctrl-C stops")
             try:
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 pass
-    print("\nall scenarios ended as expected" if ok else "\nsome scenarios did not end as expected")
-    return 0 if ok else 1
+    print(f"\n{sum(results)} of {len(results)} scenarios ended as expected")
+    return 0 if all(results) else 1
 
 
 if __name__ == "__main__":

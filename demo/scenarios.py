@@ -1,6 +1,6 @@
-"""The orders the demo places, and what each should end as."""
+"""The orders the demo places, and what each should end as: one per path through the saga."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from saga_client.orders import order_request
@@ -16,13 +16,18 @@ class Scenario:
     expected_reason: str | None = None
     token: str = "tok_visa"
     country: str = "DE"
-    extra: dict[str, Any] = field(default_factory=dict)
+    cancel_at_once: bool = False
 
     def order(self) -> dict[str, Any]:
         return order_request(*self.lines, customer="customer-ada", token=self.token, country=self.country)
 
 
 SCENARIOS = (
-    Scenario("in stock: reserved", (("MUG-RED", 2), ("TEA-EARL-GREY", 1)), "STOCK_RESERVED"),
-    Scenario("beyond stock: rejected", (("TEA-EARL-GREY", 5),), "CANCELLED", "OUT_OF_STOCK"),
+    Scenario("happy path", (("MUG-RED", 2), ("TEA-EARL-GREY", 1)), "CONFIRMED"),
+    Scenario("out of stock", (("TEA-EARL-GREY", 5),), "CANCELLED", "OUT_OF_STOCK"),
+    Scenario("unknown SKU", (("MUG-GOLD", 1),), "CANCELLED", "UNKNOWN_SKU"),
+    Scenario("payment declined", (("MUG-RED", 1),), "CANCELLED", "PAYMENT_DECLINED", token="tok_declined"),
+    Scenario("country not served", (("MUG-RED", 1),), "CANCELLED", "SHIPPING_UNAVAILABLE", country="JP"),
+    Scenario("gateway fails once, retried", (("MUG-RED", 1),), "CONFIRMED", token="tok_flaky"),
+    Scenario("customer cancels at once", (("MUG-RED", 1),), "CANCELLED", "CUSTOMER_REQUEST", cancel_at_once=True),
 )
