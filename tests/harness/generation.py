@@ -12,10 +12,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import hypothesis_jsonschema._from_schema as _hjs
-from contracts import load_catalog, load_event_schemas
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import utils as _conjecture
 from hypothesis_jsonschema import from_schema
+
+from contracts import load_catalog, load_event_schemas
 
 # jsonschema checks "uuid"; hypothesis-jsonschema would generate any text for it.
 FORMATS = {"uuid": st.uuids().map(str)}
