@@ -93,8 +93,7 @@ def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
         order_id=str(uuid.uuid4()),
         customer_id=request.customerId,
         lines=tuple(
-            OrderLine(line.sku, line.quantity, Money(line.unitPrice, request.currency))
-            for line in request.lines
+            OrderLine(line.sku, line.quantity, Money(line.unitPrice, request.currency)) for line in request.lines
         ),
         payment_method_token=request.paymentMethodToken,
         shipping_address=ShippingAddress(**_address(request)),
