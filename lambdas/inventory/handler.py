@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
+from saga_events.validation import validate_event
 
 from inventory.domain import (
     OnCancellation,
@@ -42,6 +43,8 @@ def reserve_stock(placed: IntegrationEvent) -> None:
     else:
         lines = merge_lines(StockRequest(line["sku"], line["quantity"]) for line in placed.data["lines"])
         outcome = reserve(lines, store.stock_on_hand([line.sku for line in lines]))
+        # Checked before stock moves: an outcome we could not announce must not hold anything.
+        validate_event(_outcome_event(placed, outcome, now))
         if isinstance(outcome, Reserved):
             store.hold(order_id, outcome.lines, now)
         else:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
+from saga_events.validation import validate_event
 
 from loyalty.domain import award, revoke
 from loyalty.store import LedgerStore
@@ -30,6 +31,8 @@ def award_points(captured: IntegrationEvent) -> None:
             logger.info("payment refunded before its points were awarded; awarding nothing")
             return
         entry = award(order_id, captured.data["amount"]["amount"])
+        # Checked before the ledger moves: points we could not announce must not be credited.
+        validate_event(_announcement("loyalty.points-awarded", captured, entry.points, "awardedAt", now))
         ledger.add_award(customer_id, entry, now)
         metrics.add_metric(name="PointsAwarded", unit=MetricUnit.Count, value=entry.points)
     # Announced again on a repeat: the first announcement may be what failed.
@@ -52,15 +55,17 @@ def revoke_points(refunded: IntegrationEvent) -> None:
 
 
 def _announce(event_type: str, cause: IntegrationEvent, points: int, time_field: str, now: datetime) -> None:
+    publisher.publish([_announcement(event_type, cause, points, time_field, now)])
+
+
+def _announcement(event_type: str, cause: IntegrationEvent, points: int, time_field: str, now: datetime) -> dict:
     data = {
         "orderId": cause.data["orderId"],
         "customerId": cause.data["customerId"],
         "points": points,
         time_field: now.isoformat(),
     }
-    publisher.publish(
-        [new_event(event_type, data, source=SOURCE, correlation_id=cause.correlation_id, causation_id=cause.id)]
-    )
+    return new_event(event_type, data, source=SOURCE, correlation_id=cause.correlation_id, causation_id=cause.id)
 
 
 consume = EventConsumer(

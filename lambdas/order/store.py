@@ -16,6 +16,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+from saga_events.validation import validate_event
 
 from order.domain import (
     CancellationReason,
@@ -92,6 +93,10 @@ class OrderStore:
         self._db.put_item(TableName=self._table, Item=_timeline_item(order_id, event))
 
     def _event_writes(self, order_id: str, events: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+        # Checked here, not only by the relay: an event that could never be published must
+        # not enter the outbox, nor the order change that caused it.
+        for event in events:
+            validate_event(event)
         writes = []
         expires = int((now + OUTBOX_RETENTION).timestamp())
         for event in events:
