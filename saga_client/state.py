@@ -30,6 +30,17 @@ def payment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
     return _item(target, "payment", "payments", {"orderId": order_id})
 
 
+def gateway_charges(target: SagaTarget, order_id: str) -> list[dict[str, Any]]:
+    """What the (simulated) payment provider charged for the order: the money actually taken."""
+    items = target.client("dynamodb").scan(
+        TableName=target.table("payment", "gateway"),
+        FilterExpression="begins_with(chargeKey, :charge) AND idempotencyKey = :key",
+        ExpressionAttributeValues={":charge": {"S": "charge#"}, ":key": {"S": f"order-{order_id}"}},
+        ConsistentRead=True,
+    )["Items"]
+    return [{name: _deserialize(value) for name, value in item.items()} for item in items]
+
+
 def shipment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
     return _item(target, "shipping", "shipments", {"orderId": order_id})
 
@@ -113,6 +124,8 @@ class SagaState:
     payment: dict[str, Any] | None
     shipment: dict[str, Any] | None
     loyalty_balance: int
+    # The provider's view: one entry per charge ever taken, with its state (CAPTURED or REFUNDED).
+    charges: tuple[str, ...]
 
     @classmethod
     def read(cls, target: SagaTarget, order_id: str) -> "SagaState":
@@ -123,4 +136,5 @@ class SagaState:
             payment=payment(target, order_id),
             shipment=shipment(target, order_id),
             loyalty_balance=loyalty_balance(target, order["customerId"]),
+            charges=tuple(charge["state"] for charge in gateway_charges(target, order_id)),
         )

@@ -55,6 +55,7 @@ def test_happy_path_confirms_and_every_context_keeps_its_part(saga, sku, inbox, 
     assert stock_level(saga, mug) == 3
     assert state.reservation["status"] == "RESERVED"
     assert state.payment["status"] == "CAPTURED"
+    assert state.charges == ("CAPTURED",)
     assert state.shipment["status"] == "SCHEDULED"
     assert state.loyalty_balance == 2 * PRICE // 100
     assert message["customerId"] == order["customerId"]
@@ -78,6 +79,7 @@ def test_a_rejected_reservation_cancels_and_nothing_is_held_anywhere(saga, sku, 
     assert stock_level(saga, mug) == 1
     assert state.reservation["status"] == "REJECTED"
     assert state.payment is None or state.payment["status"] in {"INTENT", "CANCELLED"}
+    assert state.charges == ()
     assert state.shipment is None or state.shipment["status"] in {"AWAITING_PAYMENT", "CANCELLED"}
     assert state.loyalty_balance == 0
 
@@ -96,6 +98,7 @@ def test_a_declined_payment_releases_the_stock(saga, sku, inbox, patience):
     assert stock_level(saga, mug) == 5
     assert state.reservation["status"] == "RELEASED"
     assert state.payment["status"] == "DECLINED"
+    assert state.charges == ()
     assert state.shipment["status"] == "CANCELLED"
     assert state.loyalty_balance == 0
 
@@ -120,6 +123,7 @@ def test_an_unserved_country_refunds_releases_and_revokes_points(saga, sku, inbo
     assert stock_level(saga, mug) == 5
     assert state.reservation["status"] == "RELEASED"
     assert state.payment["status"] == "REFUNDED"
+    assert state.charges == ("REFUNDED",)
     assert state.shipment["status"] == "FAILED"
     assert state.loyalty_balance == 0
 
@@ -141,6 +145,7 @@ def test_a_customer_cancel_before_payment_charges_nothing(saga, sku, inbox, pati
     assert state.order["cancellationReason"] == "CUSTOMER_REQUEST"
     assert state.reservation["status"] in {"CANCELLED", "RELEASED"}
     assert state.payment["status"] == "CANCELLED"
+    assert state.charges == ()
     assert state.shipment["status"] == "CANCELLED"
     assert state.loyalty_balance == 0
 
@@ -170,6 +175,7 @@ def test_a_customer_cancel_after_capture_refunds_and_revokes(saga, sku, inbox, p
     assert state.order["status"] == "CANCELLED"
     assert stock_level(saga, mug) == 5
     assert state.payment["status"] == "REFUNDED"
+    assert state.charges == ("REFUNDED",)
     assert state.shipment["status"] == "CANCELLED"
     assert state.loyalty_balance == 0
 
@@ -196,6 +202,7 @@ def test_a_transient_gateway_failure_is_retried_to_a_single_charge(saga, sku, in
     settled_order(saga, order_id, {"CONFIRMED"}, patience)
     state = SagaState.read(saga, order_id)
     assert state.payment["status"] == "CAPTURED"
+    assert state.charges == ("CAPTURED",)  # the failed first attempt took nothing
     captured = [e for e in get_order(saga, order_id).body["timeline"] if e["type"] == "payment.captured"]
     assert len(captured) == 1
     assert state.loyalty_balance == PRICE // 100
