@@ -119,8 +119,4 @@ consume = EventConsumer(
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
 )
 
-
-@metrics.log_metrics
-@logger.inject_lambda_context
-def handle(event: dict, context: object) -> dict:
-    return consume(event, context)
+handle = consume.lambda_handler(metrics)

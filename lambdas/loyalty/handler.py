@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
 from saga_events.validation import validate_event
@@ -74,8 +73,4 @@ consume = EventConsumer(
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
 )
 
-
-@metrics.log_metrics
-@logger.inject_lambda_context
-def handle(event: dict, context: LambdaContext) -> dict:
-    return consume(event, context)
+handle = consume.lambda_handler(metrics)

@@ -9,7 +9,6 @@ import os
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga_events import IntegrationEvent
 from saga_events.consumer import EventConsumer
 
@@ -51,8 +50,4 @@ consume = EventConsumer(
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
 )
 
-
-@metrics.log_metrics
-@logger.inject_lambda_context
-def handle(event: dict, context: LambdaContext) -> dict:
-    return consume(event, context)
+handle = consume.lambda_handler(metrics)

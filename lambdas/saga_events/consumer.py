@@ -8,7 +8,7 @@ CloudEvent's `source` + `id` makes a redelivered event a no-op.
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
     EventType,
@@ -56,6 +56,17 @@ class EventConsumer:
             self.handlers[(event.type, event.version)](event)
 
         self._handle_once = handle_once
+
+    def lambda_handler(self, metrics: Metrics) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+        """The function Lambda calls: flushes the business metrics and puts the Lambda context
+        (request id, cold start) on every log line."""
+
+        @metrics.log_metrics
+        @self._logger.inject_lambda_context
+        def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return self(event, context)
+
+        return handle
 
     def __call__(self, lambda_event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         self._idempotency.register_lambda_context(context)
