@@ -238,7 +238,8 @@ class BoundedContext(pulumi.ComponentResource):
             event_bus_name=platform.bus.name,
             arn=self.private_bus.arn,
             role_arn=forward_role.arn,
-            retry_policy=retry,
+            # No retry policy: EventBridge does not take one for event-bus targets; the DLQ catches
+            # what it cannot deliver.
             dead_letter_config=undeliverable,
             opts=self._child,
         )

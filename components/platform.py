@@ -61,7 +61,18 @@ class EventPlatform(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.operations_topic = aws.sns.Topic(f"{name}-operations", kms_master_key_id="alias/aws/sns", opts=child)
+        # CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key (its policy
+        # is fixed), so the operations topic gets a key of ours that lets CloudWatch use it.
+        self.operations_key = aws.kms.Key(
+            f"{name}-operations-key",
+            description="Encrypts the operations alarm topic; usable by CloudWatch alarms",
+            enable_key_rotation=True,
+            policy=aws.get_caller_identity_output().account_id.apply(_operations_key_policy),
+            opts=child,
+        )
+        self.operations_topic = aws.sns.Topic(
+            f"{name}-operations", kms_master_key_id=self.operations_key.arn, opts=child
+        )
 
         # Our own dependencies (cloudevents, jsonschema); scripts/build_layer.py fills the folder.
         self.dependencies_layer = aws.lambda_.LayerVersion(
@@ -106,3 +117,27 @@ class EventPlatform(pulumi.ComponentResource):
             policy_document=policy,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _operations_key_policy(account_id: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministersTheKey",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudWatchAlarmsPublishToTheTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                },
+            ],
+        }
+    )

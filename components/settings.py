@@ -27,7 +27,7 @@ class StackSettings:
             dependencies_layer_path=config.get("dependenciesLayerPath") or "build/lambda-layer",
             function_timeout_seconds=config.get_int("functionTimeoutSeconds") or 30,
             function_memory_mb=config.get_int("functionMemoryMb") or 512,
-            max_receive_count=config.get_int("maxReceiveCount") or 3,
+            max_receive_count=config.get_int("maxReceiveCount") or 5,
             queue_batch_size=config.get_int("queueBatchSize") or 10,
             event_log_retention_days=config.get_int("eventLogRetentionDays") or 14,
             function_log_retention_days=config.get_int("functionLogRetentionDays") or 14,

@@ -68,7 +68,7 @@ def test_every_log_group_has_a_retention(program):
 
 def test_each_dlq_and_each_function_is_watched_by_an_alarm(program):
     alarms = program.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    topic = program.of_type("aws:sns/topic:Topic")[0].outputs["arn"]
+    topic = next(t for t in program.of_type("aws:sns/topic:Topic") if t.name == "saga-operations").outputs["arn"]
     assert all(alarm.inputs["alarmActions"] == [topic] for alarm in alarms)
     watched = {str(sorted(a.inputs["dimensions"].values())) for a in alarms}
     for queue in program.of_type("aws:sqs/queue:Queue"):
@@ -81,3 +81,14 @@ def test_each_dlq_and_each_function_is_watched_by_an_alarm(program):
             if a.inputs["dimensions"] == {"FunctionName": function.outputs["name"]}
         }
         assert metrics == {"Errors", "Throttles"}
+
+
+def test_alarms_can_publish_to_the_encrypted_operations_topic(program):
+    """CloudWatch cannot use the AWS-managed SNS key: the topic's key must let it in."""
+    topic = next(t for t in program.of_type("aws:sns/topic:Topic") if t.name == "saga-operations")
+    key = next(k for k in program.of_type("aws:kms/key:Key") if k.outputs["arn"] == topic.inputs["kmsMasterKeyId"])
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch
+    assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
+    assert key.inputs["enableKeyRotation"] is True
