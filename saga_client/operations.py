@@ -58,7 +58,8 @@ def event_log(target: SagaTarget, correlation_id: str) -> list[dict[str, Any]]:
     logs = target.client("logs")
     group = target.outputs["eventLogGroup"]
     found: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"logGroupName": group}
+    # A quoted term pattern lets CloudWatch Logs do the searching on a real, busy log group.
+    kwargs: dict[str, Any] = {"logGroupName": group, "filterPattern": f'"{correlation_id}"'}
     while True:
         page = logs.filter_log_events(**kwargs)
         for entry in page.get("events", []):

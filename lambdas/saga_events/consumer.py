@@ -27,6 +27,7 @@ from saga_events.events import IntegrationEvent
 from saga_events.receiver import event_from_sqs_record
 
 EventHandler = Callable[[IntegrationEvent], None]
+REMEMBER_EVENTS_FOR = 14 * 24 * 3600
 
 
 class EventConsumer:
@@ -43,7 +44,11 @@ class EventConsumer:
         # Report an all-failed batch item by item too, rather than as a function error: a retry
         # is ordinary here (a transient gateway error, an event that overtook its cause).
         self._processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-        self._idempotency = IdempotencyConfig(event_key_jmespath="[source, id]")
+        # Remembered as long as SQS can hold a message (14 days), not Powertools' default hour:
+        # a redelivery from a DLQ redrive days later must still be recognised.
+        self._idempotency = IdempotencyConfig(
+            event_key_jmespath="[source, id]", expires_after_seconds=REMEMBER_EVENTS_FOR
+        )
         persistence = DynamoDBPersistenceLayer(table_name=idempotency_table)
 
         @idempotent_function(
