@@ -12,63 +12,46 @@ SOURCE = "saga.order"
 
 def order_placed(order: Order, request_id: str) -> list[dict[str, Any]]:
     """Every live major version of order.placed: v1 until payment and shipping move to v2."""
-    return [_order_placed_v1(order, request_id), _order_placed_v2(order, request_id)]
+    address = order.shipping_address
+    v1_only = {
+        "paymentMethodToken": order.payment_method_token,
+        "shippingAddress": {
+            "recipient": address.recipient,
+            "line1": address.line1,
+            "city": address.city,
+            "postalCode": address.postal_code,
+            "country": address.country,
+        },
+    }
+    # v2 drops the token and the street address; the destination country is all it keeps.
+    v2_only = {"shippingCountry": address.country}
+    return [_placed(order, request_id, 1, v1_only), _placed(order, request_id, 2, v2_only)]
 
 
-def _lines(order: Order) -> list[dict[str, Any]]:
-    return [
-        {
-            "sku": line.sku,
-            "quantity": line.quantity,
-            "unitPrice": {"amount": line.unit_price.amount, "currency": line.unit_price.currency},
-        }
-        for line in order.lines
-    ]
-
-
-def _order_placed_v2(order: Order, request_id: str) -> dict[str, Any]:
+def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any]) -> dict[str, Any]:
     total = order.total
     return new_event(
         "order.placed",
         {
             "orderId": order.order_id,
             "customerId": order.customer_id,
-            "lines": _lines(order),
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "unitPrice": {"amount": line.unit_price.amount, "currency": line.unit_price.currency},
+                }
+                for line in order.lines
+            ],
             "total": {"amount": total.amount, "currency": total.currency},
-            "shippingCountry": order.shipping_address.country,
+            **fields,
             "placedAt": order.placed_at.isoformat(),
         },
         source=SOURCE,
         correlation_id=order.order_id,
         causation_id=request_id,
         time=order.placed_at,
-        version=2,
-    )
-
-
-def _order_placed_v1(order: Order, request_id: str) -> dict[str, Any]:
-    total = order.total
-    return new_event(
-        "order.placed",
-        {
-            "orderId": order.order_id,
-            "customerId": order.customer_id,
-            "lines": _lines(order),
-            "total": {"amount": total.amount, "currency": total.currency},
-            "paymentMethodToken": order.payment_method_token,
-            "shippingAddress": {
-                "recipient": order.shipping_address.recipient,
-                "line1": order.shipping_address.line1,
-                "city": order.shipping_address.city,
-                "postalCode": order.shipping_address.postal_code,
-                "country": order.shipping_address.country,
-            },
-            "placedAt": order.placed_at.isoformat(),
-        },
-        source=SOURCE,
-        correlation_id=order.order_id,
-        causation_id=request_id,
-        time=order.placed_at,
+        version=version,
     )
 
 
