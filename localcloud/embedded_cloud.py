@@ -99,6 +99,10 @@ class EmbeddedCloud:
             raise RuntimeError("the embedded cloud is not running")
         return self._moto.endpoint_url
 
+    @property
+    def moto_process_id(self) -> int | None:
+        return None if self._moto is None else self._moto.process_id
+
     def api_url(self, api_name: str) -> str:
         """Local URL of an HTTP API, by logical name, physical name or id."""
         for gateway in self.gateways.values():

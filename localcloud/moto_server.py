@@ -102,6 +102,10 @@ class MotoServer:
             self._process = None
         self._port = None
 
+    @property
+    def process_id(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     def __enter__(self) -> MotoServer:
         return self.start() if self._process is None else self
 

@@ -1,0 +1,74 @@
+"""How long the whole saga takes on the embedded cloud, and what its processes weigh.
+
+Places N happy-path orders, a few at a time, and measures from POST /orders until the
+order is CONFIRMED (inventory, payment, shipping and the order's own outbox in between).
+
+    .venv/bin/python -m benchmarks.saga_latency [--orders 40] [--concurrency 4]
+"""
+
+import argparse
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from saga_client import SagaTarget
+from saga_client.operations import get_order, place_order, seed_stock
+from saga_client.orders import order_request
+from saga_client.target import eventually
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def confirm_one(saga: SagaTarget, sku: str) -> float:
+    started = time.monotonic()
+    order_id = place_order(saga, order_request((sku, 1))).body["orderId"]
+
+    def confirmed() -> bool | None:
+        return True if get_order(saga, order_id).body["status"] == "CONFIRMED" else None
+
+    eventually(confirmed, timeout=120, interval=0.05)
+    return time.monotonic() - started
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=40)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    from localcloud import EmbeddedCloud
+
+    started = time.monotonic()
+    with EmbeddedCloud.start(PROJECT_DIR) as cloud:
+        print(f"embedded cloud up in {time.monotonic() - started:.1f}s")
+        saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
+        seed_stock(saga, {"BENCH-MUG": args.orders * 2})
+        confirm_one(saga, "BENCH-MUG")  # warm every function once
+        began = time.monotonic()
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            latencies = sorted(pool.map(lambda _: confirm_one(saga, "BENCH-MUG"), range(args.orders)))
+        elapsed = time.monotonic() - began
+        p95 = latencies[int(0.95 * (len(latencies) - 1))]
+        print(
+            f"{args.orders} orders, {args.concurrency} at a time: {args.orders / elapsed:.2f} orders confirmed/s; "
+            f"POST → CONFIRMED p50 {statistics.median(latencies):.2f}s, p95 {p95:.2f}s, max {latencies[-1]:.2f}s"
+        )
+        memory = {name: rss_mb(pid) for name, pid in cloud.functions.process_ids().items()}
+        print(
+            f"function processes: {len(memory)}, RSS {sum(memory.values()):.0f} MB in all "
+            f"({min(memory.values()):.0f}-{max(memory.values()):.0f} MB each)"
+        )
+        if cloud.moto_process_id:
+            print(f"moto server RSS {rss_mb(cloud.moto_process_id):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
