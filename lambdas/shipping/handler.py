@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
+from saga_events.validation import validate_event
 
 from shipping.domain import NotServed, OnCancellation, Scheduled, ShipmentStatus, on_cancellation, schedule
 from shipping.store import ShipmentStore
@@ -34,28 +35,33 @@ def schedule_shipment(captured: IntegrationEvent) -> None:
         logger.info("order cancelled before shipping; booking nothing")
         return
     assert shipment is not None
+    event = _scheduled(captured, decision, now) if isinstance(decision, Scheduled) else _failed(captured, decision, now)
+    # Checked before the record moves: a booking we could not announce must not be made.
+    validate_event(event)
     if isinstance(decision, Scheduled):
         if shipment.status is not ShipmentStatus.SCHEDULED:
             store.book(order_id, decision.shipment_id, now)
-        event = new_event(
-            "shipping.scheduled",
-            {
-                "orderId": order_id,
-                "shipmentId": decision.shipment_id,
-                "country": decision.country,
-                "scheduledAt": now.isoformat(),
-            },
-            source=SOURCE,
-            correlation_id=captured.correlation_id,
-            causation_id=captured.id,
-        )
         metrics.add_metric(name="ShipmentsScheduled", unit=MetricUnit.Count, value=1)
     else:
         if shipment.status is not ShipmentStatus.FAILED:
             store.fail(order_id, now)
-        event = _failed(captured, decision, now)
         metrics.add_metric(name="ShipmentsFailed", unit=MetricUnit.Count, value=1)
     publisher.publish([event])
+
+
+def _scheduled(captured: IntegrationEvent, decision: Scheduled, now: datetime) -> dict:
+    return new_event(
+        "shipping.scheduled",
+        {
+            "orderId": captured.data["orderId"],
+            "shipmentId": decision.shipment_id,
+            "country": decision.country,
+            "scheduledAt": now.isoformat(),
+        },
+        source=SOURCE,
+        correlation_id=captured.correlation_id,
+        causation_id=captured.id,
+    )
 
 
 def _failed(captured: IntegrationEvent, decision: NotServed, now: datetime) -> dict:
