@@ -18,30 +18,31 @@ def seed_stock(target: SagaTarget, levels: dict[str, int]) -> None:
         )
 
 
-def stock_level(target: SagaTarget, sku: str) -> int | None:
+def read_item(target: SagaTarget, context: str, table: str, key: dict[str, str]) -> dict[str, Any] | None:
+    """One item of a context's table, consistently read, as plain Python values."""
     item = (
         target.client("dynamodb")
         .get_item(
-            TableName=target.table("inventory", "stock"),
-            Key={"sku": {"S": sku}},
+            TableName=target.table(context, table),
+            Key={name: {"S": value} for name, value in key.items()},
             ConsistentRead=True,
         )
         .get("Item")
     )
-    return None if item is None else int(item["available"]["N"])
+    return None if item is None else plain(item)
+
+
+def plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserialize(value) for name, value in item.items()}
+
+
+def stock_level(target: SagaTarget, sku: str) -> int | None:
+    item = read_item(target, "inventory", "stock", {"sku": sku})
+    return None if item is None else int(item["available"])
 
 
 def reservation(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
-    item = (
-        target.client("dynamodb")
-        .get_item(
-            TableName=target.table("inventory", "reservations"),
-            Key={"orderId": {"S": order_id}},
-            ConsistentRead=True,
-        )
-        .get("Item")
-    )
-    return None if item is None else {k: _deserialize(v) for k, v in item.items()}
+    return read_item(target, "inventory", "reservations", {"orderId": order_id})
 
 
 def place_order(target: SagaTarget, order: dict[str, Any], idempotency_key: str | None = None) -> HttpResponse:

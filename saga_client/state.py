@@ -5,29 +5,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from saga_client.operations import get_order, reservation
+from saga_client.operations import get_order, plain, read_item, reservation
 from saga_client.target import SagaTarget
-
-_deserialize = TypeDeserializer().deserialize
-
-
-def _item(target: SagaTarget, context: str, table: str, key: dict[str, str]) -> dict[str, Any] | None:
-    item = (
-        target.client("dynamodb")
-        .get_item(
-            TableName=target.table(context, table),
-            Key={name: {"S": value} for name, value in key.items()},
-            ConsistentRead=True,
-        )
-        .get("Item")
-    )
-    return None if item is None else {name: _deserialize(value) for name, value in item.items()}
 
 
 def payment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
-    return _item(target, "payment", "payments", {"orderId": order_id})
+    return read_item(target, "payment", "payments", {"orderId": order_id})
 
 
 def gateway_charges(target: SagaTarget, order_id: str) -> list[dict[str, Any]]:
@@ -38,11 +21,11 @@ def gateway_charges(target: SagaTarget, order_id: str) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":charge": {"S": "charge#"}, ":key": {"S": f"order-{order_id}"}},
         ConsistentRead=True,
     )["Items"]
-    return [{name: _deserialize(value) for name, value in item.items()} for item in items]
+    return [plain(item) for item in items]
 
 
 def shipment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
-    return _item(target, "shipping", "shipments", {"orderId": order_id})
+    return read_item(target, "shipping", "shipments", {"orderId": order_id})
 
 
 def loyalty_ledger(target: SagaTarget, customer_id: str) -> list[dict[str, Any]]:
@@ -52,7 +35,7 @@ def loyalty_ledger(target: SagaTarget, customer_id: str) -> list[dict[str, Any]]
         ExpressionAttributeValues={":c": {"S": customer_id}},
         ConsistentRead=True,
     )["Items"]
-    return [{name: _deserialize(value) for name, value in item.items()} for item in items]
+    return [plain(item) for item in items]
 
 
 def loyalty_balance(target: SagaTarget, customer_id: str) -> int:
