@@ -7,12 +7,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from localcloud.deploy import deploy_in_subprocess, write_outputs
-from localcloud.deployment import Deployment, state_dir
-from localcloud.function_host import FunctionHost
-from localcloud.http_gateway import HttpGateway, lambda_invoker
-from localcloud.moto_server import MotoServer
-from localcloud.resources.http_api import stage_invoke_url
+from localcloud.emulator.server import MotoServer
+from localcloud.functions.host import FunctionHost
+from localcloud.gateway.http_api import HttpGateway, lambda_invoker
+from localcloud.provisioning.deploy import deploy_in_subprocess, write_outputs
+from localcloud.provisioning.deployment import Deployment, state_dir
+from localcloud.provisioning.resources.http_api import stage_invoke_url
 
 
 class EmbeddedCloud:

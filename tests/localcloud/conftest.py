@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from localcloud import EmbeddedCloud
-from localcloud.aws_clients import client
+from localcloud.emulator.clients import client
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from localcloud.deploy import DeployError, deploy_in_subprocess
+from localcloud.provisioning.deploy import DeployError, deploy_in_subprocess
 
 from .conftest import FIXTURES
 

@@ -5,8 +5,8 @@ import uuid
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from localcloud.aws_clients import client
-from localcloud.constants import ACCOUNT_ID
+from localcloud.emulator.clients import client
+from localcloud.emulator.identity import ACCOUNT_ID
 
 
 def _publish(cloud, marker: str) -> None:

@@ -7,7 +7,7 @@ import urllib.request
 
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
-from localcloud.http_gateway import Route, build_event, select_route, translate_result
+from localcloud.gateway.http_api import Route, build_event, select_route, translate_result
 
 
 def _request(url, method="GET", body=None, headers=None):

@@ -7,8 +7,8 @@ from aws_lambda_powertools.utilities.parser.models import (
     DynamoDBStreamModel,
 )
 
-from localcloud.aws_clients import client
-from localcloud.lambda_events import dynamodb_record, stream_failure_record
+from localcloud.emulator.clients import client
+from localcloud.lambda_runtime.records import dynamodb_record, stream_failure_record
 
 
 def test_stream_mapping_delivers_only_records_matching_the_filter(cloud, mailbox):

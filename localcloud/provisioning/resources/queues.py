@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, arn
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, arn
 
 QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"

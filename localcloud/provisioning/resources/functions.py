@@ -1,7 +1,7 @@
 """Lambda functions, layers, event source mappings and permissions.
 
 moto can store functions but not run them without Docker, so these are only
-recorded here; the function host (localcloud/function_host.py) runs them.
+recorded here; the function host (localcloud/functions/host.py) runs them.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import uuid
 
 from botocore.exceptions import ClientError
 
-from localcloud import archives
-from localcloud.constants import REGION
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, arn, as_int
+from localcloud.emulator.identity import REGION
+from localcloud.provisioning import code_archives
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, arn, as_int
 
 FUNCTION = "aws:lambda/function:Function"
 LAYER_VERSION = "aws:lambda/layerVersion:LayerVersion"
@@ -81,7 +81,7 @@ def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, 
             "role": inputs["role"],
             "log_group": logging_config.get("logGroup") or f"/aws/lambda/{name}",
             "log_format": logging_config.get("logFormat") or "Text",
-            "code": archives.describe(inputs["code"], p.project_dir),
+            "code": code_archives.describe(inputs["code"], p.project_dir),
         },
     )
     return name, {
@@ -101,7 +101,7 @@ def create_layer_version(p: Provisioner, logical: str, inputs: Inputs) -> tuple[
     name = inputs["layerName"]
     layer_arn = arn("lambda", f"layer:{name}")
     version_arn = f"{layer_arn}:1"
-    code = archives.describe(inputs["code"], p.project_dir) if inputs.get("code") else None
+    code = code_archives.describe(inputs["code"], p.project_dir) if inputs.get("code") else None
     p.record("layers", {"logical_name": logical, "name": name, "arn": version_arn, "code": code})
     return version_arn, {
         **inputs,

@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from localcloud.constants import DUMMY_CREDENTIALS, REGION
+from localcloud.emulator.identity import DUMMY_CREDENTIALS, REGION
 
 
 def client(service: str, endpoint_url: str, **config: Any) -> Any:

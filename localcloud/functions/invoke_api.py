@@ -7,8 +7,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from localcloud.invoker import FunctionInvoker
-from localcloud.mapping_switch import MappingSwitch
+from localcloud.event_sources.switch import MappingSwitch
+from localcloud.lambda_runtime.invoker import FunctionInvoker
 
 INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
 # Not an AWS path: the function host's own lever for UpdateEventSourceMapping(Enabled=...).

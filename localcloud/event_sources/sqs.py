@@ -17,13 +17,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from localcloud.aws_clients import client
-from localcloud.batch_response import InvalidBatchResponseError, failed_identifiers
-from localcloud.deployment import EventSourceMappingSpec
-from localcloud.event_filter import RecordFilter, sqs_filter_view
-from localcloud.invoker import FunctionInvoker
-from localcloud.lambda_events import sqs_record
-from localcloud.mapping_switch import MappingSwitch
+from localcloud.emulator.clients import client
+from localcloud.event_sources.filters import RecordFilter, sqs_filter_view
+from localcloud.event_sources.switch import MappingSwitch
+from localcloud.lambda_runtime.batch_response import InvalidBatchResponseError, failed_identifiers
+from localcloud.lambda_runtime.invoker import FunctionInvoker
+from localcloud.lambda_runtime.records import sqs_record
+from localcloud.provisioning.deployment import EventSourceMappingSpec
 
 _LONG_POLL_SECONDS = 1
 _MAX_PER_RECEIVE = 10

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, tag_list
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, tag_list
 
 TOPIC = "aws:sns/topic:Topic"
 TOPIC_SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from localcloud.constants import ACCOUNT_ID, REGION
-from localcloud.resources.base import Handler, Inputs, Provisioner, State
+from localcloud.emulator.identity import ACCOUNT_ID, REGION
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State
 
 API = "aws:apigatewayv2/api:Api"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"

@@ -15,13 +15,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from localcloud.constants import aws_environment
-from localcloud.deployment import Deployment, FunctionSpec, state_dir
-from localcloud.invoke_server import MAPPINGS_PATH
+from localcloud.emulator.identity import aws_environment
+from localcloud.functions.invoke_api import MAPPINGS_PATH
 from localcloud.processes import stop_process
+from localcloud.provisioning.deployment import Deployment, FunctionSpec, state_dir
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-# Printed by localcloud.function_runtime once it serves invocations.
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+# Printed by localcloud.functions.process once it serves invocations.
 READY_MARKER = "LOCALCLOUD_FUNCTION_READY"
 
 
@@ -56,7 +56,7 @@ def lambda_environment(function: FunctionSpec, endpoint_url: str) -> dict[str, s
         "AWS_LAMBDA_LOG_STREAM_NAME": stream,
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "LAMBDA_TASK_ROOT": function.code_dir,
-        # Only so the child can import localcloud; function_runtime hides it again.
+        # Only so the child can import localcloud; functions.process hides it again.
         "PYTHONPATH": str(_REPO_ROOT),
         "PYTHONUNBUFFERED": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -141,7 +141,7 @@ class FunctionHost:
         log_path = self.logs_dir / f"{function.name}.log"
         log_path.write_text("")
         process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.function_runtime", str(spec_path)],
+            [sys.executable, "-m", "localcloud.functions.process", str(spec_path)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

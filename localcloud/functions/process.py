@@ -1,4 +1,4 @@
-"""One Lambda function in its own process: `python -m localcloud.function_runtime <spec.json>`.
+"""One Lambda function in its own process: `python -m localcloud.functions.process <spec.json>`.
 
 The parent (FunctionHost) sets the environment Lambda would set; this module
 puts the unpacked code first on sys.path, imports the handler (a failure here
@@ -16,14 +16,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from localcloud.deployment import EventSourceMappingSpec, FunctionSpec
-from localcloud.function_host import READY_MARKER
-from localcloud.invoke_server import serve_invocations
-from localcloud.invoker import FunctionInvoker, load_handler
-from localcloud.mapping_switch import MappingSwitch
+from localcloud.event_sources.dynamodb_stream import StreamPoller
+from localcloud.event_sources.sqs import SqsPoller
+from localcloud.event_sources.switch import MappingSwitch
+from localcloud.functions.host import READY_MARKER
+from localcloud.functions.invoke_api import serve_invocations
+from localcloud.lambda_runtime.invoker import FunctionInvoker, load_handler
 from localcloud.processes import exit_with_parent
-from localcloud.sqs_poller import SqsPoller
-from localcloud.stream_poller import StreamPoller
+from localcloud.provisioning.deployment import EventSourceMappingSpec, FunctionSpec
 
 
 def _lambda_sys_path(code_dir: str, hidden: list[str]) -> None:

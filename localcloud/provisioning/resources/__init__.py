@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from localcloud.resources import events, functions, http_api, iam, kms, logs, queues, tables, topics
-from localcloud.resources.base import Handler, Provisioner
+from localcloud.provisioning.resources import events, functions, http_api, iam, kms, logs, queues, tables, topics
+from localcloud.provisioning.resources.base import Handler, Provisioner
 
 HANDLERS: dict[str, Handler] = {
     **events.HANDLERS,

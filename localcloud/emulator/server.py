@@ -1,6 +1,6 @@
 """The moto server, run in its own process with localcloud's EventBridge patches.
 
-`python -m localcloud.moto_server --port 0` prints `LOCALCLOUD_MOTO_READY <port>`
+`python -m localcloud.emulator.server --port 0` prints `LOCALCLOUD_MOTO_READY <port>`
 once it listens. `MotoServer` starts that process and waits for the line.
 """
 
@@ -17,11 +17,11 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
-from localcloud.constants import DUMMY_CREDENTIALS, REGION
+from localcloud.emulator.identity import DUMMY_CREDENTIALS, REGION
 from localcloud.processes import exit_with_parent, stop_process
 
 READY_MARKER = "LOCALCLOUD_MOTO_READY"
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class MotoServerError(RuntimeError):
@@ -49,7 +49,7 @@ class MotoServer:
         env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
         env["PYTHONUNBUFFERED"] = "1"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.moto_server", "--port", "0"],
+            [sys.executable, "-m", "localcloud.emulator.server", "--port", "0"],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -119,9 +119,9 @@ class MotoServer:
 
 
 def _serve(port: int) -> None:
-    from localcloud import moto_patches
+    from localcloud.emulator import patches
 
-    moto_patches.apply()
+    patches.apply()
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

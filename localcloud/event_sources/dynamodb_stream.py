@@ -14,13 +14,13 @@ import threading
 import traceback
 from typing import Any
 
-from localcloud.aws_clients import client
-from localcloud.batch_response import InvalidBatchResponseError, failed_identifiers
-from localcloud.deployment import EventSourceMappingSpec
-from localcloud.event_filter import RecordFilter
-from localcloud.invoker import FunctionInvoker
-from localcloud.lambda_events import dynamodb_record, stream_failure_record
-from localcloud.mapping_switch import MappingSwitch
+from localcloud.emulator.clients import client
+from localcloud.event_sources.filters import RecordFilter
+from localcloud.event_sources.switch import MappingSwitch
+from localcloud.lambda_runtime.batch_response import InvalidBatchResponseError, failed_identifiers
+from localcloud.lambda_runtime.invoker import FunctionInvoker
+from localcloud.lambda_runtime.records import dynamodb_record, stream_failure_record
+from localcloud.provisioning.deployment import EventSourceMappingSpec
 
 _IDLE_SECONDS = 0.25  # Lambda polls each shard about four times a second
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud.lambda_context import new_context
+from localcloud.lambda_runtime.context import new_context
 
 
 @dataclass

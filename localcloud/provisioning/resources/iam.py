@@ -6,7 +6,7 @@ import json
 
 from botocore.exceptions import ClientError
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none, tag_list
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none, tag_list
 
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

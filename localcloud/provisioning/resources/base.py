@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from localcloud.aws_clients import client
-from localcloud.constants import ACCOUNT_ID, REGION
-from localcloud.naming import physical_name
+from localcloud.emulator.clients import client
+from localcloud.emulator.identity import ACCOUNT_ID, REGION
+from localcloud.provisioning.naming import physical_name
 
 Inputs = dict[str, Any]
 State = dict[str, Any]

@@ -33,7 +33,7 @@ def _add_account_to_envelope() -> None:
             '"version": "0", ', '"version": "0", ' + _ACCOUNT_PLACEHOLDER, 1
         )
     if '"account"' not in EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE:
-        raise RuntimeError("moto's event template changed; update localcloud/moto_patches.py")
+        raise RuntimeError("moto's event template changed; update localcloud/emulator/patches.py")
 
 
 def _is_bus_target(target: dict[str, Any]) -> bool:

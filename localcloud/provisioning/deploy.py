@@ -1,6 +1,6 @@
 """Run the Pulumi program against the embedded cloud and write down what it deployed.
 
-`python -m localcloud.deploy <project_dir> --stack dev --endpoint-url URL` does the
+`python -m localcloud.provisioning.deploy <project_dir> --stack dev --endpoint-url URL` does the
 same in a fresh process, which keeps Pulumi's process-global state out of the caller.
 """
 
@@ -24,8 +24,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from localcloud import archives
-from localcloud.deployment import (
+from localcloud.provisioning import code_archives
+from localcloud.provisioning.deployment import (
     Deployment,
     EventSourceMappingSpec,
     FunctionSpec,
@@ -33,15 +33,15 @@ from localcloud.deployment import (
     HttpRoute,
     state_dir,
 )
-from localcloud.provider import (
+from localcloud.provisioning.provider import (
     EmbeddedCloudProvider,
     ResourceCreationError,
     UnsupportedResourceError,
 )
-from localcloud.resources.http_api import api_endpoint
-from localcloud.stack_config import read_stack_settings
+from localcloud.provisioning.resources.http_api import api_endpoint
+from localcloud.provisioning.stack_config import read_stack_settings
 
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 _ERROR_MARKER = "LOCALCLOUD_DEPLOY_ERROR:"
 
 
@@ -119,7 +119,7 @@ def _assemble(
     functions: list[FunctionSpec] = []
     for record in records.get("functions", []):
         code_dir = functions_dir / record["name"]
-        archives.materialize(record["code"], code_dir)
+        code_archives.materialize(record["code"], code_dir)
         fields = {k: v for k, v in record.items() if k not in ("code", "role", "log_format")}
         functions.append(FunctionSpec(**fields, code_dir=str(code_dir)))
     known = {f.name for f in functions}
@@ -186,7 +186,7 @@ def deploy_in_subprocess(project_dir: Path, stack: str, endpoint_url: str) -> De
         [
             sys.executable,
             "-m",
-            "localcloud.deploy",
+            "localcloud.provisioning.deploy",
             str(project_dir),
             "--stack",
             stack,

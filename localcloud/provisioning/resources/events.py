@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none, tag_list
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none, tag_list
 
 BUS = "aws:cloudwatch/eventBus:EventBus"
 RULE = "aws:cloudwatch/eventRule:EventRule"

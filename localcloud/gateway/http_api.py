@@ -17,8 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from localcloud.constants import ACCOUNT_ID
-from localcloud.deployment import HttpApiSpec
+from localcloud.emulator.identity import ACCOUNT_ID
+from localcloud.provisioning.deployment import HttpApiSpec
 
 _TEXT_TYPES = (
     "text/",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none, tag_list
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none, tag_list
 
 TABLE = "aws:dynamodb/table:Table"
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from localcloud.constants import REGION
+from localcloud.emulator.identity import REGION
 
 
 def _message_attribute(value: dict[str, Any]) -> dict[str, Any]:

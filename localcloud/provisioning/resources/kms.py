@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from localcloud.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, as_int, drop_none
 
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pulumi
 
-from localcloud.constants import ACCOUNT_ID, PARTITION, REGION
-from localcloud.resources import HANDLERS, Provisioner
+from localcloud.emulator.identity import ACCOUNT_ID, PARTITION, REGION
+from localcloud.provisioning.resources import HANDLERS, Provisioner
 
 
 class UnsupportedResourceError(RuntimeError):

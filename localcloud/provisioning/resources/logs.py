@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from localcloud.resources.base import (
+from localcloud.provisioning.resources.base import (
     Handler,
     Inputs,
     Provisioner,

@@ -1,0 +1,1 @@
+"""The moto server, our narrow fixes to it, and clients bound to it."""

@@ -1,0 +1,1 @@
+"""Lambda event source mappings: SQS and DynamoDB streams polled, filtered, invoked."""

@@ -1,0 +1,1 @@
+"""One process per function instance and its Lambda Invoke API."""
