@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import IO, Any
 
 from localcloud.emulator.server import MotoServer
+from localcloud.faults.injector import FaultInjector
+from localcloud.faults.plan import FaultPlan
 from localcloud.functions.host import FunctionHost
 from localcloud.gateway.http_api import HttpGateway, lambda_invoker
 from localcloud.provisioning.deploy import deploy_in_subprocess, write_outputs
@@ -92,6 +94,14 @@ class EmbeddedCloud:
             return value
 
         return swap(outputs)
+
+    def inject_faults(self, plan: FaultPlan) -> FaultInjector:
+        """Start injecting the plan's faults (chaos runs); `stop()` on the result turns them off."""
+        if self.functions is None or self.deployment is None:
+            raise RuntimeError("the embedded cloud is not running")
+        injector = FaultInjector(self.endpoint_url, self.functions, [f.name for f in self.deployment.functions])
+        self._stack.callback(injector.stop)
+        return injector.start(plan)
 
     @property
     def endpoint_url(self) -> str:

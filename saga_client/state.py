@@ -77,6 +77,11 @@ class NotificationInbox:
         self._drain()
         return [m for m in self.received if m["orderId"] == order_id]
 
+    def all_messages(self) -> list[dict[str, Any]]:
+        """Every message the inbox has received so far, repeats included."""
+        self._drain()
+        return list(self.received)
+
     def close(self) -> None:
         self.target.client("sns").unsubscribe(SubscriptionArn=self.subscription_arn)
         self.target.client("sqs").delete_queue(QueueUrl=self.queue_url)

@@ -21,5 +21,5 @@ def client(service: str, endpoint_url: str, **config: Any) -> Any:
     return session.client(
         service,
         endpoint_url=endpoint_url,
-        config=Config(retries={"max_attempts": 2, "mode": "standard"}, **config),
+        config=Config(**{"retries": {"max_attempts": 2, "mode": "standard"}, **config}),
     )

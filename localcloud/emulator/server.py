@@ -119,20 +119,24 @@ class MotoServer:
 
 
 def _serve(port: int) -> None:
-    from localcloud.emulator import patches
+    from localcloud.emulator import faults, patches
 
     patches.apply()
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    faults.apply()
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    # moto's ThreadedMotoServer, with the fault-injection control in front of its app.
+    app = faults.control(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     exit_with_parent(stopped.set)
-    print(f"{READY_MARKER} {server.get_host_and_port()[1]}", flush=True)
+    print(f"{READY_MARKER} {server.server_address[1]}", flush=True)
     stopped.wait()
-    server.stop()
+    server.shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:

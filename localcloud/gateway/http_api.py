@@ -94,6 +94,11 @@ def select_route(routes: list[Route], method: str, path: str) -> tuple[Route, di
     return route, params
 
 
+def new_request_id() -> str:
+    # The id API Gateway puts in requestContext.requestId and answers as `apigw-requestid`.
+    return uuid.uuid4().hex[:15] + "="
+
+
 def _is_text(content_type: str) -> bool:
     lowered = content_type.lower()
     return not lowered or any(marker in lowered for marker in _TEXT_TYPES)
@@ -111,6 +116,7 @@ def build_event(
     body: bytes,
     source_ip: str,
     path_parameters: dict[str, str],
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload format 2.0 event."""
     merged: dict[str, str] = {}
@@ -144,7 +150,7 @@ def build_event(
                 "sourceIp": source_ip,
                 "userAgent": merged.get("user-agent", ""),
             },
-            "requestId": uuid.uuid4().hex[:16] + "=",
+            "requestId": request_id or new_request_id(),
             "routeKey": route_key,
             "stage": stage,
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -244,7 +250,13 @@ class HttpGateway:
         self._server.server_close()
 
     def handle(
-        self, method: str, target: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+        self,
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+        request_id: str | None = None,
     ) -> HttpResponse:
         parts = urlsplit(target)
         path = parts.path or "/"
@@ -269,6 +281,7 @@ class HttpGateway:
             body=body,
             source_ip=source_ip,
             path_parameters=params,
+            request_id=request_id,
         )
         started = time.monotonic()
         ok, payload = self._invoke(route.function, event)
@@ -289,14 +302,15 @@ class HttpGateway:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                request_id = new_request_id()
                 response = gateway.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+                    self.command, self.path, list(self.headers.items()), body, self.client_address[0], request_id
                 )
                 self.send_response(response.status)
                 for name, value in response.headers:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(response.body)))
-                self.send_header("apigw-requestid", uuid.uuid4().hex[:16])
+                self.send_header("apigw-requestid", request_id)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(response.body)

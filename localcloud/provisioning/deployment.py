@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,5 +105,11 @@ class Deployment:
         return cls.from_json(json.loads(path.read_text()))
 
 
+# Names one of several embedded clouds of the same stack running side by side (a chaos run
+# beside `./run up`, one per test worker); inherited by the deploy subprocess.
+INSTANCE_VARIABLE = "LOCALCLOUD_INSTANCE"
+
+
 def state_dir(project_dir: Path, stack: str) -> Path:
-    return project_dir / ".localcloud" / stack
+    instance = os.environ.get(INSTANCE_VARIABLE)
+    return project_dir / ".localcloud" / (f"{stack}-{instance}" if instance else stack)

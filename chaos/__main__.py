@@ -1,0 +1,174 @@
+"""`./run chaos --orders N --seed S`: N orders of every kind under injected faults, then every invariant.
+
+On a fresh embedded cloud: seed contended stock, subscribe a customer's inbox, turn the
+faults on, place the orders as a careful client would, wait until every order is decided,
+turn the faults off, let the compensations finish, then check the saga's promises from each
+context's own state. Exits 1 when any invariant is violated.
+
+The seed fixes the orders (kinds, lines, customers, cancel moments) and each fault kind's
+random stream; which request a fault meets still depends on thread timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from chaos.driver import Placement, place_all
+from chaos.invariants import TERMINAL, Invariant, SystemState, check_all, duplicate_notifications
+from chaos.orders import plan_orders
+from localcloud.faults.plan import FAULT_KINDS, FaultPlan
+from saga_client.operations import queue_depth, seed_stock
+from saga_client.state import NotificationInbox
+from saga_client.target import SagaTarget
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+CONTEXTS = ("order", "inventory", "payment", "shipping", "loyalty", "notification")
+
+
+def fault_plan(seed: int, faults: bool, overrides: list[str]) -> FaultPlan:
+    if not faults:
+        return FaultPlan(seed=seed)
+    plan = _default_plan(seed).to_json()
+    for override in overrides:
+        kind, _, rate = override.partition("=")
+        if kind not in plan or not rate:
+            raise SystemExit(f"--fault takes KIND=RATE with KIND one of {', '.join(FAULT_KINDS)}")
+        plan[kind] = float(rate)
+    return FaultPlan.from_json(plan)
+
+
+def _default_plan(seed: int) -> FaultPlan:
+    # Rates high enough that every kind strikes many times in a 100-order run, low enough
+    # that the retries AWS gives (SDK retries, maxReceiveCount 5) are not all used up by chance.
+    return FaultPlan(
+        seed=seed,
+        duplicate_delivery=0.05,
+        delivery_delay=0.10,
+        max_delay_seconds=3,
+        put_events_failure=0.03,
+        dynamodb_throttling=0.03,
+        instance_kill=0.15,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./run chaos", description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=8, help="clients placing orders at once")
+    parser.add_argument("--deadline", type=float, default=180.0, help="seconds after the last POST")
+    parser.add_argument("--no-faults", dest="faults", action="store_false", help="the same run without faults")
+    parser.add_argument(
+        "--fault", action="append", default=[], metavar="KIND=RATE", help="change one fault's rate (0 turns it off)"
+    )
+    parser.add_argument("--stack", default="dev")
+    args = parser.parse_args(argv)
+
+    from localcloud import EmbeddedCloud
+    from localcloud.provisioning.deployment import INSTANCE_VARIABLE
+
+    # Its own state folder, so a chaos run never disturbs a `./run up` of the same stack.
+    os.environ.setdefault(INSTANCE_VARIABLE, "chaos")
+
+    planned = plan_orders(args.orders, args.seed)
+    started = time.monotonic()
+    with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
+        logs = cloud.functions.logs_dir.relative_to(PROJECT_DIR)
+        print(f"embedded cloud up in {time.monotonic() - started:.1f}s; function logs in {logs}")
+        saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
+        seed_stock(saga, planned.initial_stock)
+        inbox = NotificationInbox.subscribe(saga)
+        injector = cloud.inject_faults(fault_plan(args.seed, args.faults, args.fault))
+        print(f"placing {args.orders} orders, {args.concurrency} at a time, seed {args.seed}", flush=True)
+        placement = place_all(saga, planned.orders, args.concurrency)
+        print(f"placed in {placement.seconds:.1f}s; waiting for every order to be decided", flush=True)
+        unfinished = _wait_until_decided(saga, args.deadline)
+        injector.stop()
+        _wait_until_quiet(saga, timeout=120)
+        injected = injector.injected()
+        state = SystemState.read(saga, inbox)
+        invariants = check_all(state, placement.orders, planned.initial_stock, unfinished)
+        restarts = cloud.functions.stats() if hasattr(cloud.functions, "stats") else {}
+    _report(args.orders, placement, state, injected, invariants, restarts, time.monotonic() - started)
+    return 1 if any(invariant.violations for invariant in invariants) else 0
+
+
+def _stored_statuses(saga: SagaTarget) -> dict[str, str]:
+    paginator = saga.client("dynamodb").get_paginator("scan")
+    statuses = {}
+    for page in paginator.paginate(
+        TableName=saga.table("order", "orders"),
+        FilterExpression="sk = :order",
+        ExpressionAttributeValues={":order": {"S": "ORDER"}},
+        ProjectionExpression="orderId, #s",
+        ExpressionAttributeNames={"#s": "status"},
+        ConsistentRead=True,
+    ):
+        statuses.update({item["orderId"]["S"]: item["status"]["S"] for item in page["Items"]})
+    return statuses
+
+
+def _wait_until_decided(saga: SagaTarget, deadline_seconds: float) -> set[str]:
+    """The orders still undecided when the deadline passed (empty when all were decided in time)."""
+    deadline = time.monotonic() + deadline_seconds
+    while True:
+        open_orders = {order_id for order_id, status in _stored_statuses(saga).items() if status not in TERMINAL}
+        if not open_orders or time.monotonic() > deadline:
+            return open_orders
+        time.sleep(1)
+
+
+def _wait_until_quiet(saga: SagaTarget, timeout: float, quiet_checks: int = 4) -> None:
+    """Until every context's queue stayed empty for a few checks: the compensations are done."""
+    deadline = time.monotonic() + timeout
+    streak = 0
+    while streak < quiet_checks and time.monotonic() < deadline:
+        busy = sum(queue_depth(saga, saga.context(context)["queueUrl"]) for context in CONTEXTS)
+        streak = streak + 1 if busy == 0 else 0
+        time.sleep(0.5)
+
+
+def _report(
+    count: int,
+    placement: Placement,
+    state: SystemState,
+    injected: dict[str, int],
+    invariants: list[Invariant],
+    host_stats: dict,
+    seconds: float,
+) -> None:
+    outcomes = Counter(
+        f"{order['status']} {order.get('cancellationReason') or ''}".strip() for order in state.orders.values()
+    )
+    kinds = Counter(str(order.planned.kind) for order in placement.orders)
+    print(f"\norders by kind: {dict(sorted(kinds.items()))}")
+    print(f"outcomes: {dict(sorted(outcomes.items()))}")
+    print(
+        f"placing took {placement.seconds:.1f}s ({count / placement.seconds:.2f} orders/s); "
+        f"the whole run {seconds:.0f}s; {len(state.events)} events logged; "
+        f"{duplicate_notifications(state)} repeated customer notifications"
+    )
+    if host_stats:
+        print(f"function instances: {host_stats}")
+    print("\n| fault | injected |\n|---|---:|")
+    for kind in FAULT_KINDS:
+        print(f"| {kind} | {injected.get(kind, 0)} |")
+    print("\n| invariant | checked | violations |\n|---|---:|---:|")
+    for invariant in invariants:
+        print(f"| {invariant.name} | {invariant.checked} | {len(invariant.violations)} |")
+    for invariant in invariants:
+        for violation in invariant.violations[:10]:
+            print(f"VIOLATION {invariant.name}: {violation}")
+        if len(invariant.violations) > 10:
+            print(f"... and {len(invariant.violations) - 10} more violations of {invariant.name}")
+    violations = sum(len(invariant.violations) for invariant in invariants)
+    print(f"chaos: {count} orders, {sum(injected.values())} faults injected, {violations} invariant violations")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
