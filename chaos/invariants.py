@@ -127,6 +127,11 @@ def _answers_are_orders(state: SystemState, placed: list[PlacedOrder]) -> Invari
             f"order #{order.planned.number}: one Idempotency-Key answered {sorted(set(order.answered_order_ids))}",
         )
         result.check(order.order_id in state.orders, f"order {order.order_id} was accepted but is not stored")
+    # Every POST carried an Idempotency-Key and was retried until answered: an order no client
+    # was told about is a second order placed by a retry.
+    answered = {order.order_id for order in placed}
+    for order_id in state.orders:
+        result.check(order_id in answered, f"order {order_id} is stored but no client was answered it")
     return result
 
 

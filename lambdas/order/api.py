@@ -35,7 +35,7 @@ from order.domain import (
 )
 from order.events import order_cancelled, order_placed
 from order.http_models import OrderAccepted, OrderView, PlaceOrderRequest, Problem
-from order.store import OrderChanged, OrderStore
+from order.store import OrderChanged, OrderExists, OrderStore
 
 logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
@@ -53,6 +53,8 @@ _place_once_config = IdempotencyConfig(
     expires_after_seconds=24 * 3600,
 )
 _place_once_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+# Keyed order ids are name-based UUIDs in this namespace (RFC 9562 version 5).
+_KEYED_ORDER_IDS = uuid.UUID("6f1c1d3e-2b0a-4c57-9a43-1d2f0c8b7e65")
 
 
 # Order ids are UUIDs: anything else is refused before a table is touched.
@@ -87,10 +89,10 @@ def _accept(order_id: str, status: str) -> Response[OrderAccepted]:
     )
 
 
-def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
+def _place(request: PlaceOrderRequest, request_id: str, idempotency_key: str | None = None) -> dict[str, str]:
     now = datetime.now(UTC)
     order = place_order(
-        order_id=str(uuid.uuid4()),
+        order_id=_order_id(request.customerId, idempotency_key),
         customer_id=request.customerId,
         lines=tuple(
             OrderLine(line.sku, line.quantity, Money(line.unitPrice, request.currency)) for line in request.lines
@@ -99,11 +101,32 @@ def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
         shipping_address=ShippingAddress(**_address(request)),
         now=now,
     )
-    store.add(order, order_placed(order, request_id), now)
+    try:
+        store.add(order, order_placed(order, request_id), now)
+    except OrderExists:
+        # Only a keyed order id can exist already: an earlier attempt stored the order and
+        # then died before its idempotency record was completed. Answer that order.
+        earlier = store.get(order.order_id)
+        if earlier is None or (earlier.customer_id, earlier.lines) != (order.customer_id, order.lines):
+            raise ApiProblem(422, "this Idempotency-Key was already used with a different order") from None
+        return {"orderId": earlier.order_id, "status": earlier.status.value}
     metrics.add_metric(name="OrdersPlaced", unit=MetricUnit.Count, value=1)
     logger.append_keys(correlation_id=order.order_id)
     logger.info("order placed")
     return {"orderId": order.order_id, "status": order.status.value}
+
+
+def _order_id(customer_id: str, idempotency_key: str | None) -> str:
+    """A new order's id; the same one for every retry of one keyed request.
+
+    Powertools' idempotency record alone cannot promise that: an attempt that stored the
+    order and died before completing the record leaves an in-progress record that expires,
+    and the retry runs again. With the id derived from the key, that retry meets its own
+    order instead of placing (and charging) a second one.
+    """
+    if idempotency_key is None:
+        return str(uuid.uuid4())
+    return str(uuid.uuid5(_KEYED_ORDER_IDS, json.dumps([customer_id, idempotency_key])))
 
 
 @idempotent_function(
@@ -112,7 +135,7 @@ def _place(request: PlaceOrderRequest, request_id: str) -> dict[str, str]:
     persistence_store=_place_once_persistence,
 )
 def _place_once(attempt: dict[str, Any]) -> dict[str, str]:
-    return _place(PlaceOrderRequest.model_validate(attempt["order"]), attempt["requestId"])
+    return _place(PlaceOrderRequest.model_validate(attempt["order"]), attempt["requestId"], attempt["idempotencyKey"])
 
 
 def _address(request: PlaceOrderRequest) -> dict[str, str]:
