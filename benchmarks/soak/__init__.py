@@ -1,0 +1,1 @@
+"""The soak benchmark: `python -m benchmarks.soak` (see __main__ for what one run does)."""

@@ -1,0 +1,146 @@
+"""Placing happy-path orders, a few at a time, and timing each from POST to CONFIRMED.
+
+Each client thread posts an order, then polls GET /orders/{id} until it reads CONFIRMED,
+then posts the next. The latency is taken from the order itself: its timeline holds the
+`order.confirmed` event, stamped when the order service stored CONFIRMED (same machine,
+same clock), so the poll interval does not blur it. Polls cost the emulator work, so they are
+spaced out: the first look comes at 80% of the phase's median so far, then every 10% of the
+time since POST (at least 50 ms), which keeps a client's detection delay near 5-10%.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from saga_client import SagaTarget
+from saga_client.operations import get_order, place_order
+from saga_client.orders import order_request
+
+_FIRST_LOOK = 0.2  # seconds, until the phase has a median of its own
+_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    posted_at: float  # wall clock (time.time())
+    confirmed_at: float | None = None  # when the order service stored CONFIRMED
+    seen_at: float | None = None  # when the client read it
+    gets: int = 0
+    problem: str | None = None
+
+    @property
+    def latency(self) -> float | None:
+        end = self.confirmed_at or self.seen_at
+        return None if end is None or self.problem else end - self.posted_at
+
+
+@dataclass
+class Phase:
+    concurrency: int
+    started_at: float = 0.0
+    ended_at: float = 0.0
+    outcomes: list[OrderOutcome] = field(default_factory=list)
+    moto_cpu_seconds: float = 0.0  # what the moto server spent during the phase, when measured
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def confirmed(self) -> list[OrderOutcome]:
+        return [o for o in self.outcomes if o.latency is not None]
+
+    @property
+    def seconds(self) -> float:
+        return self.ended_at - self.started_at
+
+    @property
+    def orders_per_second(self) -> float:
+        return len(self.confirmed) / self.seconds if self.seconds > 0 else 0.0
+
+    def latency_percentile(self, fraction: float) -> float | None:
+        latencies = sorted(o.latency for o in self.confirmed if o.latency is not None)
+        return latencies[round(fraction * (len(latencies) - 1))] if latencies else None
+
+    @property
+    def window(self) -> int:
+        """How many orders the first and the last throughput windows hold (100, fewer in short runs)."""
+        return min(100, len(self.confirmed) // 2)
+
+    def last_vs_first(self) -> float | None:
+        """Throughput of the last `window` orders confirmed over that of the first `window`."""
+        done = sorted(o.confirmed_at or o.seen_at or 0.0 for o in self.confirmed)
+        n = self.window
+        if n < 2:
+            return None
+        first = n / (done[n - 1] - self.started_at)
+        last = n / (done[-1] - done[-n - 1])
+        return last / first
+
+    @property
+    def gets_per_order(self) -> float:
+        return statistics.mean(o.gets for o in self.outcomes) if self.outcomes else 0.0
+
+    def first_look(self) -> float:
+        with self._lock:
+            latencies = [o.latency for o in self.outcomes[-50:] if o.latency is not None]
+        return 0.8 * statistics.median(latencies) if latencies else _FIRST_LOOK
+
+    def record(self, outcome: OrderOutcome) -> None:
+        with self._lock:
+            self.outcomes.append(outcome)
+
+
+def run_phase(saga: SagaTarget, sku: str, orders: int, concurrency: int, progress: bool = True) -> Phase:
+    phase = Phase(concurrency)
+    phase.started_at = time.time()
+    step = max(1, orders // 10)
+    done = itertools.count(1)
+
+    def one(_: int) -> None:
+        posted_at = time.time()
+        try:
+            outcome = confirm_order(saga, sku, phase.first_look())
+        except Exception as error:  # a figure, not a crash: the run goes on and counts it
+            outcome = OrderOutcome(posted_at, problem=f"{type(error).__name__}: {error}")
+        phase.record(outcome)
+        finished = next(done)
+        if progress and finished % step == 0:
+            print(f"  concurrency {concurrency}: {finished}/{orders} orders", flush=True)
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(orders)))
+    phase.ended_at = time.time()
+    return phase
+
+
+def confirm_order(saga: SagaTarget, sku: str, first_look: float) -> OrderOutcome:
+    posted_at = time.time()
+    response = place_order(saga, order_request((sku, 1)))
+    if response.status != 202:
+        return OrderOutcome(posted_at, problem=f"POST /orders answered {response.status}")
+    order_id = response.body["orderId"]
+    time.sleep(max(0.0, first_look - (time.time() - posted_at)))
+    gets = 0
+    while True:
+        order = get_order(saga, order_id).body
+        gets += 1
+        seen_at = time.time()
+        if order["status"] == "CONFIRMED":
+            return OrderOutcome(posted_at, _confirmed_at(order), seen_at, gets)
+        if order["status"] == "CANCELLED":
+            return OrderOutcome(posted_at, gets=gets, problem=f"cancelled: {order['cancellationReason']}")
+        elapsed = seen_at - posted_at
+        if elapsed > _TIMEOUT:
+            return OrderOutcome(posted_at, gets=gets, problem=f"still {order['status']} after {elapsed:.0f}s")
+        time.sleep(max(0.05, 0.1 * elapsed))
+
+
+def _confirmed_at(order: dict) -> float | None:
+    for event in order["timeline"]:
+        if event["type"] == "order.confirmed":
+            return datetime.fromisoformat(event["time"]).timestamp()
+    return None
