@@ -81,6 +81,12 @@ class Phase:
         return last / first
 
     @property
+    def detection_delay(self) -> float | None:
+        """Median time from the order being stored CONFIRMED to its client reading it."""
+        delays = [o.seen_at - o.confirmed_at for o in self.confirmed if o.seen_at and o.confirmed_at]
+        return statistics.median(delays) if delays else None
+
+    @property
     def gets_per_order(self) -> float:
         return statistics.mean(o.gets for o in self.outcomes) if self.outcomes else 0.0
 
