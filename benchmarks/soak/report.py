@@ -105,7 +105,7 @@ class SoakFigures:
                 f"= {self.fraction_of_ceiling(phase):.0%} of ceiling; POST -> CONFIRMED "
                 f"p50 {_seconds(phase.latency_percentile(0.5))}, p95 {_seconds(phase.latency_percentile(0.95))}; "
                 f"last/first {phase.window}: {'-' if ratio is None else f'{ratio:.2f}'}; "
-                f"{phase.gets_per_order:.1f} GETs/order, read {_seconds(phase.detection_delay)} after CONFIRMED; "
+                f"{phase.gets_per_order:.1f} GETs/order; "
                 f"moto {phase.moto_cpu_seconds / phase.seconds:.0%} of a core"
                 + (f"; {failed} NOT CONFIRMED" if failed else "")
             )
