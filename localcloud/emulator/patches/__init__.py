@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 
 from localcloud.emulator.patches import (
     dynamodb_isolation,
+    dynamodb_query_partition,
     dynamodb_stream_iterators,
     dynamodb_stream_retention,
     dynamodb_transactions,
@@ -27,6 +28,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "weak_instance_tracking": weak_instance_tracking.apply,
     "dynamodb_isolation": dynamodb_isolation.apply,
     "dynamodb_transactions": dynamodb_transactions.apply,
+    "dynamodb_query_partition": dynamodb_query_partition.apply,
     "dynamodb_stream_iterators": dynamodb_stream_iterators.apply,
     "dynamodb_stream_retention": dynamodb_stream_retention.apply,
     "sqs_deleted_messages": sqs_deleted_messages.apply,

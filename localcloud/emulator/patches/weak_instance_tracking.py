@@ -12,6 +12,7 @@ they turn weak again on the next object.
 from __future__ import annotations
 
 import itertools
+import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -26,18 +27,22 @@ class WeakInstances:
         self._alive: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
         self._unreferenceable: list[Any] = []
         self._serial = itertools.count()
+        # moto creates objects on many request threads; a dict must not grow while listed.
+        self._lock = threading.Lock()
         for instance in instances:
             self.append(instance)
 
     def append(self, instance: Any) -> None:
-        try:
-            self._alive[next(self._serial)] = instance
-        except TypeError:
-            # A class with __slots__ and no __weakref__: tracked as moto does.
-            self._unreferenceable.append(instance)
+        with self._lock:
+            try:
+                self._alive[next(self._serial)] = instance
+            except TypeError:
+                # A class with __slots__ and no __weakref__: tracked as moto does.
+                self._unreferenceable.append(instance)
 
     def __iter__(self) -> Iterator[Any]:
-        return iter([*self._alive.values(), *self._unreferenceable])
+        with self._lock:
+            return iter([*self._alive.values(), *self._unreferenceable])
 
     def __len__(self) -> int:
         return len(self._alive) + len(self._unreferenceable)
