@@ -1,4 +1,4 @@
-"""The moto server, run in its own process with localcloud's EventBridge patches.
+"""The moto server, run in its own process with localcloud's fixes to moto (patches/).
 
 `python -m localcloud.emulator.server --port 0` prints `LOCALCLOUD_MOTO_READY <port>`
 once it listens. `MotoServer` starts that process and waits for the line.
@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Collection
 from pathlib import Path
 from types import TracebackType
 
@@ -31,8 +32,14 @@ class MotoServerError(RuntimeError):
 class MotoServer:
     """A patched moto server in a subprocess on 127.0.0.1."""
 
-    def __init__(self, log_file: Path | None = None, start_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        log_file: Path | None = None,
+        start_timeout: float = 30.0,
+        without_patches: Collection[str] = (),
+    ) -> None:
         self._log_file = log_file
+        self._without_patches = tuple(without_patches)
         self._start_timeout = start_timeout
         self._process: subprocess.Popen[str] | None = None
         self._port: int | None = None
@@ -49,7 +56,14 @@ class MotoServer:
         env["PYTHONPATH"] = os.pathsep.join([str(_REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
         env["PYTHONUNBUFFERED"] = "1"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.emulator.server", "--port", "0"],
+            [
+                sys.executable,
+                "-m",
+                "localcloud.emulator.server",
+                "--port",
+                "0",
+                *(f"--without-patch={name}" for name in self._without_patches),
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -118,10 +132,10 @@ class MotoServer:
         self.stop()
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, without_patches: Collection[str]) -> None:
     from localcloud.emulator import faults, patches
 
-    patches.apply()
+    patches.apply(without=without_patches)
     faults.apply()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
@@ -142,7 +156,15 @@ def _serve(port: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="moto server with localcloud patches")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    _serve(parser.parse_args(argv).port)
+    parser.add_argument(
+        "--without-patch",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave one of localcloud/emulator/patches out (to measure stock moto)",
+    )
+    args = parser.parse_args(argv)
+    _serve(args.port, args.without_patch)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 
 from localcloud import EmbeddedCloud
 from localcloud.emulator.clients import client
+from localcloud.emulator.server import MotoServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -77,3 +78,10 @@ def mailbox(sqs: Any, queues: dict[str, str]) -> Callable[[str], Mailbox]:
         return boxes[name]
 
     return get
+
+
+@pytest.fixture(scope="package")
+def bare_moto() -> Iterator[str]:
+    """The endpoint of a patched moto server with nothing deployed and nothing polling it."""
+    with MotoServer() as server:
+        yield server.endpoint_url

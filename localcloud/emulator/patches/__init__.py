@@ -1,0 +1,45 @@
+"""Narrow fixes to moto, applied inside the moto server subprocess only (see ../server.py).
+
+Each module fixes one thing where moto differs from AWS or leaks, and checks at
+`apply()` that the moto internals it relies on still have the shape it expects,
+so a moto upgrade that moves them fails loudly at start instead of quietly
+undoing the fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from localcloud.emulator.patches import (
+    dynamodb_isolation,
+    dynamodb_query_partition,
+    dynamodb_stream_iterators,
+    dynamodb_stream_retention,
+    dynamodb_transactions,
+    eventbridge_envelope,
+    eventbridge_one_hop,
+    sqs_deleted_messages,
+    weak_instance_tracking,
+)
+
+PATCHES: dict[str, Callable[[], None]] = {
+    "eventbridge_envelope": eventbridge_envelope.apply,
+    "eventbridge_one_hop": eventbridge_one_hop.apply,
+    "weak_instance_tracking": weak_instance_tracking.apply,
+    "dynamodb_isolation": dynamodb_isolation.apply,
+    "dynamodb_transactions": dynamodb_transactions.apply,
+    "dynamodb_query_partition": dynamodb_query_partition.apply,
+    "dynamodb_stream_iterators": dynamodb_stream_iterators.apply,
+    "dynamodb_stream_retention": dynamodb_stream_retention.apply,
+    "sqs_deleted_messages": sqs_deleted_messages.apply,
+}
+
+
+def apply(without: Collection[str] = ()) -> None:
+    """Apply every fix but those named in `without` (benchmarks compare with stock moto)."""
+    unknown = set(without) - set(PATCHES)
+    if unknown:
+        raise ValueError(f"unknown moto patches {sorted(unknown)}; known: {sorted(PATCHES)}")
+    for name, apply_patch in PATCHES.items():
+        if name not in without:
+            apply_patch()
