@@ -29,6 +29,8 @@ from localcloud.provisioning.deployment import EventSourceMappingSpec
 # Locally an idle shard is read ten times a second: a GetRecords on moto costs about a
 # millisecond, and the shorter wait takes ~75 ms off every hop through a stream.
 _IDLE_SECONDS = 0.1
+# Every this many empty reads, an idle shard is read from a fresh iterator at the checkpoint.
+_REANCHOR_AFTER_EMPTY_READS = 10
 
 
 class StreamPoller(threading.Thread):
@@ -58,6 +60,9 @@ class StreamPoller(threading.Thread):
         self._partial = "ReportBatchItemFailures" in mapping.function_response_types
         # Take the iterators now, so LATEST means "from when the mapping started".
         self._iterators = self._open_shards()
+        # Per shard, the last sequence number read: where the mapping resumes, as Lambda's checkpoint.
+        self._checkpoints: dict[str, str] = {}
+        self._empty_reads: dict[str, int] = {}
 
     def _open_shards(self) -> dict[str, str]:
         stream = self._streams.describe_stream(StreamArn=self._mapping.event_source_arn)
@@ -90,10 +95,30 @@ class StreamPoller(threading.Thread):
             self._iterators[shard_id] = response["NextShardIterator"]
         arn = self._mapping.event_source_arn
         records = [dynamodb_record(r, arn) for r in response.get("Records", [])]
+        if records:
+            self._checkpoints[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+            self._empty_reads[shard_id] = 0
+        else:
+            self._empty_reads[shard_id] = self._empty_reads.get(shard_id, 0) + 1
+            if self._empty_reads[shard_id] % _REANCHOR_AFTER_EMPTY_READS == 0:
+                self._reanchor(shard_id)
         kept = [r for r in records if self._filter.keeps(r)]
         if kept:
             self._deliver(shard_id, kept)
         return bool(records)
+
+    def _reanchor(self, shard_id: str) -> None:
+        # An iterator can stop seeing new records: AWS expires one after 15 minutes, and moto's
+        # cancelled transactions put a copy of the table (and its stream) in place of the one the
+        # iterator reads. A fresh iterator after the checkpoint reads the live stream.
+        position: dict[str, str] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if (checkpoint := self._checkpoints.get(shard_id)) is not None:
+            position = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": checkpoint}
+        elif self._mapping.starting_position != "TRIM_HORIZON":
+            return  # nothing read yet after LATEST: the mapping's start is the iterator it has
+        self._iterators[shard_id] = self._streams.get_shard_iterator(
+            StreamArn=self._mapping.event_source_arn, ShardId=shard_id, **position
+        )["ShardIterator"]
 
     def _deliver(self, shard_id: str, batch: list[dict[str, Any]]) -> None:
         attempts = 0

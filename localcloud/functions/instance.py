@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -111,12 +112,15 @@ class FunctionInstance:
 
     def wait_ready(self, timeout: float) -> None:
         """Block until the handler is imported and the instance serves; the cold start."""
-        if not self._ready.wait(timeout) or self._port is None:
-            self.kill()
-            self.process.wait(timeout=5)
-            raise FunctionStartError(
-                f"function {self.function.name} did not start (see {self._log.path}):\n{self._log.tail()}"
-            )
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.05):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                self.process.wait(timeout=5)
+                time.sleep(0.2)  # let the log pump catch the last lines
+                raise FunctionStartError(
+                    f"function {self.function.name} did not start (see {self._log.path}):\n{self._log.tail()}"
+                )
 
     def alive(self) -> bool:
         return self.process.poll() is None
