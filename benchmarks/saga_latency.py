@@ -33,7 +33,10 @@ def confirm_one(saga: SagaTarget, sku: str) -> float | str:
     order_id = placed.body["orderId"]
 
     def confirmed() -> bool | None:
-        return True if get_order(saga, order_id).body["status"] == "CONFIRMED" else None
+        found = get_order(saga, order_id)
+        if found.status != 200:
+            raise RuntimeError(f"GET /orders/{order_id} answered {found.status} {found.body}")
+        return True if found.body["status"] == "CONFIRMED" else None
 
     eventually(confirmed, timeout=120, interval=0.05)
     return time.monotonic() - started

@@ -1,4 +1,4 @@
-"""Patches that make moto's EventBridge behave like AWS where the saga relies on it.
+"""Patches that make moto's EventBridge and DynamoDB behave like AWS where the saga relies on it.
 
 Applied only inside the moto server subprocess (see moto_server.py), never in
 the caller's process.
@@ -17,9 +17,14 @@ _ACCOUNT_PLACEHOLDER = '"account": "<account>", '
 _hop = threading.local()
 
 
+# One DynamoDB request at a time (see _serialise_dynamodb_requests).
+_dynamodb_alone = threading.RLock()
+
+
 def apply() -> None:
     _add_account_to_envelope()
     _limit_bus_to_bus_forwarding_to_one_hop()
+    _serialise_dynamodb_requests()
 
 
 def _add_account_to_envelope() -> None:
@@ -69,3 +74,25 @@ def _limit_bus_to_bus_forwarding_to_one_hop() -> None:
 
     send_to_targets._localcloud_patched = True  # type: ignore[attr-defined]
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _serialise_dynamodb_requests() -> None:
+    # AWS applies each write atomically and isolates transactions from other writes. moto serves
+    # each request on its own thread and guards nothing, and a cancelled transaction puts back a
+    # copy of the whole table taken before it began: a write that landed meanwhile (another
+    # function instance placing an order) is lost. One lock around every DynamoDB and Streams
+    # request keeps them apart; moto holds the GIL for all of them anyway, so nothing is slower.
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    for handler in (DynamoHandler, DynamoDBStreamsHandler):
+        original = handler.call_action
+        if getattr(original, "_localcloud_patched", False):
+            continue
+
+        def call_action(self: Any, _original: Any = original) -> Any:
+            with _dynamodb_alone:
+                return _original(self)
+
+        call_action._localcloud_patched = True  # type: ignore[attr-defined]
+        handler.call_action = call_action  # type: ignore[method-assign]
