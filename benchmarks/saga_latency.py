@@ -61,8 +61,10 @@ def main() -> None:
     with EmbeddedCloud.start(PROJECT_DIR) as cloud:
         print(f"embedded cloud up in {time.monotonic() - started:.1f}s")
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
-        seed_stock(saga, {"BENCH-MUG": args.orders * 2})
-        confirm_one(saga, "BENCH-MUG")  # warm every function once
+        seed_stock(saga, {"BENCH-MUG": (args.orders + args.concurrency) * 2})
+        # Warm up at the measured concurrency, so the instances it needs have had their cold start.
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(lambda _: confirm_one(saga, "BENCH-MUG"), range(args.concurrency)))
         began = time.monotonic()
         with ThreadPoolExecutor(args.concurrency) as pool:
             outcomes = list(pool.map(lambda _: confirm_one(saga, "BENCH-MUG"), range(args.orders)))
