@@ -9,6 +9,7 @@ order is CONFIRMED (inventory, payment, shipping and the order's own outbox in b
 import argparse
 import statistics
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,12 +21,22 @@ from saga_client.target import eventually
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 
-def confirm_one(saga: SagaTarget, sku: str) -> float:
+def confirm_one(saga: SagaTarget, sku: str) -> float | str:
+    """Seconds from POST to CONFIRMED, or what the API answered when it placed no order."""
     started = time.monotonic()
-    order_id = place_order(saga, order_request((sku, 1))).body["orderId"]
+    try:
+        placed = place_order(saga, order_request((sku, 1)))
+    except OSError as error:
+        return type(error).__name__
+    if placed.status >= 300:
+        return f"{placed.status} {placed.body}"
+    order_id = placed.body["orderId"]
 
     def confirmed() -> bool | None:
-        return True if get_order(saga, order_id).body["status"] == "CONFIRMED" else None
+        found = get_order(saga, order_id)
+        if found.status != 200:
+            raise RuntimeError(f"GET /orders/{order_id} answered {found.status} {found.body}")
+        return True if found.body["status"] == "CONFIRMED" else None
 
     eventually(confirmed, timeout=120, interval=0.05)
     return time.monotonic() - started
@@ -50,21 +61,34 @@ def main() -> None:
     with EmbeddedCloud.start(PROJECT_DIR) as cloud:
         print(f"embedded cloud up in {time.monotonic() - started:.1f}s")
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
-        seed_stock(saga, {"BENCH-MUG": args.orders * 2})
-        confirm_one(saga, "BENCH-MUG")  # warm every function once
+        seed_stock(saga, {"BENCH-MUG": (args.orders + args.concurrency) * 2})
+        # Warm up at the measured concurrency, so the instances it needs have had their cold start.
+        with ThreadPoolExecutor(args.concurrency) as pool:
+            list(pool.map(lambda _: confirm_one(saga, "BENCH-MUG"), range(args.concurrency)))
         began = time.monotonic()
         with ThreadPoolExecutor(args.concurrency) as pool:
-            latencies = sorted(pool.map(lambda _: confirm_one(saga, "BENCH-MUG"), range(args.orders)))
+            outcomes = list(pool.map(lambda _: confirm_one(saga, "BENCH-MUG"), range(args.orders)))
         elapsed = time.monotonic() - began
-        p95 = latencies[int(0.95 * (len(latencies) - 1))]
-        print(
-            f"{args.orders} orders, {args.concurrency} at a time: {args.orders / elapsed:.2f} orders confirmed/s; "
-            f"POST → CONFIRMED p50 {statistics.median(latencies):.2f}s, p95 {p95:.2f}s, max {latencies[-1]:.2f}s"
-        )
+        latencies = sorted(o for o in outcomes if isinstance(o, float))
+        refused = Counter(o for o in outcomes if isinstance(o, str))
+        if refused:
+            print(f"POSTs that placed no order: {dict(refused)}")
+        if latencies:
+            p95 = latencies[int(0.95 * (len(latencies) - 1))]
+            print(
+                f"{args.orders} orders, {args.concurrency} at a time: {len(latencies) / elapsed:.2f} orders "
+                f"confirmed/s; POST → CONFIRMED p50 {statistics.median(latencies):.2f}s, p95 {p95:.2f}s, "
+                f"max {latencies[-1]:.2f}s"
+            )
         memory = {name: rss_mb(pid) for name, pid in cloud.functions.process_ids().items()}
         print(
             f"function processes: {len(memory)}, RSS {sum(memory.values()):.0f} MB in all "
             f"({min(memory.values()):.0f}-{max(memory.values()):.0f} MB each)"
+        )
+        stats = cloud.functions.stats() if hasattr(cloud.functions, "stats") else {}
+        print(
+            "instances started (most busy at once): "
+            + ", ".join(f"{name} {s['starts']} ({s['peak_busy']})" for name, s in sorted(stats.items()))
         )
         if cloud.moto_process_id:
             print(f"moto server RSS {rss_mb(cloud.moto_process_id):.0f} MB")

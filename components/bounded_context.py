@@ -155,6 +155,8 @@ class BoundedContext(pulumi.ComponentResource):
                 environment=environment,
                 permissions=self._permissions(spec),
                 timeout_seconds=spec.timeout_seconds,
+                # Caps what a burst of API calls may take from the account, so workers keep theirs.
+                reserved_concurrency=self._args.settings.api_reserved_concurrency if spec.trigger == "http" else None,
             ),
             self._args.settings,
             self._args.platform.layers,
@@ -279,6 +281,10 @@ class BoundedContext(pulumi.ComponentResource):
             # No batching window: a saga step should not wait for a batch to fill.
             maximum_batching_window_in_seconds=0,
             function_response_types=["ReportBatchItemFailures"],
+            # A burst in one context must not take every instance the account has.
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
+                maximum_concurrency=settings.queue_maximum_concurrency
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[worker.role_policy]),
         )
 

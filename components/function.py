@@ -19,6 +19,8 @@ class FunctionArgs:
     # What the function may do besides writing its own logs.
     permissions: pulumi.Input[list[policies.Statement]]
     timeout_seconds: int | None = None
+    # Lambda's reserved concurrency; None shares the account's unreserved pool.
+    reserved_concurrency: int | None = None
 
 
 class ContextFunction(pulumi.ComponentResource):
@@ -59,6 +61,7 @@ class ContextFunction(pulumi.ComponentResource):
             role=self.role.arn,
             timeout=self.timeout_seconds,
             memory_size=settings.function_memory_mb,
+            reserved_concurrent_executions=args.reserved_concurrency,
             layers=list(layers),
             environment=aws.lambda_.FunctionEnvironmentArgs(
                 variables={

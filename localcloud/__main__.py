@@ -21,10 +21,13 @@ def _up(project_dir: Path, stack: str, quiet: bool) -> None:
             print(f"HTTP API {gateway.api.logical_name}: {gateway.url}")
         print(f"stack outputs: {project_dir / '.localcloud' / stack / 'outputs.json'}")
         print("running; Ctrl-C to stop", flush=True)
+        reported: dict[str, int] = {}
         while not stopped.wait(1):
-            if cloud.functions is not None and cloud.functions.deaths:
-                print(f"function processes died: {cloud.functions.deaths}", file=sys.stderr)
-                break
+            # An instance that dies is replaced, as Lambda replaces an execution environment; say so.
+            deaths = {name: s["deaths"] for name, s in cloud.functions.stats().items()} if cloud.functions else {}
+            if any(count > reported.get(name, 0) for name, count in deaths.items()):
+                print(f"function instances died and were replaced: {deaths}", file=sys.stderr)
+                reported = deaths
 
 
 def main(argv: list[str] | None = None) -> None:

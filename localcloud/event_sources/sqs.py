@@ -1,5 +1,10 @@
 """An SQS event source mapping: poll, filter, invoke, delete what succeeded.
 
+Up to `concurrency` batches are in flight at once (the mapping's
+ScalingConfig.MaximumConcurrency): while messages wait and a slot is free, the
+poller takes another batch and hands it to the function, which runs it on a free
+instance or starts one, as Lambda scales out a queue's consumers.
+
 The one deliberate difference from AWS: messages of a failed invocation are
 made visible again after `retry_delay_seconds` (ChangeMessageVisibility)
 instead of after the queue's full visibility timeout, so local retries and
@@ -13,6 +18,8 @@ import contextlib
 import threading
 import time
 import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,7 +28,7 @@ from localcloud.emulator.clients import client
 from localcloud.event_sources.filters import RecordFilter, sqs_filter_view
 from localcloud.event_sources.switch import MappingSwitch
 from localcloud.lambda_runtime.batch_response import InvalidBatchResponseError, failed_identifiers
-from localcloud.lambda_runtime.invoker import FunctionInvoker
+from localcloud.lambda_runtime.invoker import InvokeFunction
 from localcloud.lambda_runtime.records import sqs_record
 from localcloud.provisioning.deployment import EventSourceMappingSpec
 
@@ -33,17 +40,22 @@ class SqsPoller(threading.Thread):
     def __init__(
         self,
         mapping: EventSourceMappingSpec,
-        invoker: FunctionInvoker,
+        invoke: InvokeFunction,
         endpoint_url: str,
         stop: threading.Event,
         retry_delay_seconds: int,
         switch: MappingSwitch,
+        *,
+        concurrency: int = 1,
+        report: Callable[[str], None] = print,
     ) -> None:
         super().__init__(name=f"sqs-{mapping.logical_name}", daemon=True)
         self._switch = switch
         self._mapping = mapping
-        self._invoker = invoker
-        self._stop = stop
+        self._invoke = invoke
+        self._concurrency = max(1, concurrency)
+        self._report = report
+        self._stopping = stop
         self._retry_delay = retry_delay_seconds
         self._sqs = client("sqs", endpoint_url)
         self._filter = RecordFilter(mapping.filter_patterns)
@@ -52,16 +64,38 @@ class SqsPoller(threading.Thread):
         self._partial = "ReportBatchItemFailures" in mapping.function_response_types
 
     def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                with self._switch.turn(self._stop) as enabled:
-                    records = self._collect_batch() if enabled else []
+        slots = threading.BoundedSemaphore(self._concurrency)
+        with ThreadPoolExecutor(self._concurrency, thread_name_prefix=self.name) as batches:
+            while not self._stopping.is_set():
+                if not slots.acquire(timeout=0.2):
+                    continue
+                if not self._switch.enter(self._stopping):
+                    slots.release()
+                    continue
+                handed_over = False
+                try:
+                    records = self._collect_batch()
                     if records:
-                        self._process(records)
-            except Exception:
-                # Keep polling, as Lambda does; the trace lands in the function's log.
-                traceback.print_exc()
-                self._stop.wait(1)
+                        batches.submit(self._process_in_slot, records, slots)
+                        handed_over = True
+                except Exception:
+                    # Keep polling, as Lambda does; the trace lands in the function's log.
+                    self._report(traceback.format_exc())
+                    self._stopping.wait(1)
+                finally:
+                    if not handed_over:
+                        self._switch.leave()
+                        slots.release()
+
+    def _process_in_slot(self, records: list[dict[str, Any]], slots: threading.BoundedSemaphore) -> None:
+        try:
+            self._process(records)
+        except Exception:
+            # The messages come back after their visibility timeout, as on AWS.
+            self._report(traceback.format_exc())
+        finally:
+            self._switch.leave()
+            slots.release()
 
     def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
         response = self._sqs.receive_message(
@@ -84,7 +118,7 @@ class SqsPoller(threading.Thread):
         while len(records) < batch_size and time.monotonic() < deadline:
             more = self._receive(batch_size - len(records), 0)
             if not more:
-                self._stop.wait(0.1)
+                self._stopping.wait(0.1)
             records.extend(more)
         return records
 
@@ -92,27 +126,27 @@ class SqsPoller(threading.Thread):
         if self._filter:
             dropped = [r for r in records if not self._filter.keeps(sqs_filter_view(r))]
             # Lambda deletes messages that match no filter; the function never sees them.
-            self._delete(dropped)
+            self._delete_messages(dropped)
             records = [r for r in records if self._filter.keeps(sqs_filter_view(r))]
             if not records:
                 return
-        invocation = self._invoker.invoke({"Records": records})
+        invocation = self._invoke({"Records": records})
         if invocation.failed:
             self._retry_later(records)
             return
         if not self._partial:
-            self._delete(records)
+            self._delete_messages(records)
             return
         try:
             failed = set(failed_identifiers(invocation.result, [r["messageId"] for r in records]))
         except InvalidBatchResponseError as error:
-            print(f"Invalid partial batch response, retrying the whole batch: {error}", flush=True)
+            self._report(f"Invalid partial batch response, retrying the whole batch: {error}")
             self._retry_later(records)
             return
-        self._delete([r for r in records if r["messageId"] not in failed])
+        self._delete_messages([r for r in records if r["messageId"] not in failed])
         self._retry_later([r for r in records if r["messageId"] in failed])
 
-    def _delete(self, records: list[dict[str, Any]]) -> None:
+    def _delete_messages(self, records: list[dict[str, Any]]) -> None:
         for start in range(0, len(records), _MAX_PER_RECEIVE):
             chunk = records[start : start + _MAX_PER_RECEIVE]
             self._sqs.delete_message_batch(

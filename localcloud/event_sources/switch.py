@@ -1,7 +1,7 @@
 """Enabling and disabling a function's event source mappings, as Lambda's UpdateEventSourceMapping does.
 
-Disabling waits until every poller has finished the batch in hand, so once it returns no
-new message is taken: they wait in the queue (or the stream) until the mappings are
+Disabling waits until every batch in flight has finished, so once it returns no new
+message is taken: they wait in the queue (or the stream) until the mappings are
 enabled again.
 """
 
@@ -19,27 +19,41 @@ class MappingSwitch:
         self._busy = 0
         self._idle = threading.Condition()
 
+    def enter(self, stop: threading.Event) -> bool:
+        """Start a poll-and-invoke round; waits while the mappings are disabled, False once stopping.
+
+        A True must be matched by one `leave()`, from whichever thread finishes the batch."""
+        while True:
+            # Checked and counted under one lock, so a disable never misses a round starting.
+            with self._idle:
+                if self._enabled.is_set():
+                    self._busy += 1
+                    return True
+            if stop.is_set():
+                return False
+            self._enabled.wait(0.2)
+
+    def leave(self) -> None:
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
     @contextlib.contextmanager
     def turn(self, stop: threading.Event) -> Iterator[bool]:
-        """One poll-and-invoke round of a poller; yields False while the mappings are disabled."""
-        while not self._enabled.wait(0.2):
-            if stop.is_set():
-                yield False
-                return
-        with self._idle:
-            self._busy += 1
+        """One round on the caller's thread; yields False while stopping."""
+        if not self.enter(stop):
+            yield False
+            return
         try:
             yield True
         finally:
-            with self._idle:
-                self._busy -= 1
-                self._idle.notify_all()
+            self.leave()
 
     def set_enabled(self, enabled: bool, timeout: float = 30.0) -> None:
         if enabled:
             self._enabled.set()
             return
-        self._enabled.clear()
         with self._idle:
+            self._enabled.clear()
             if not self._idle.wait_for(lambda: self._busy == 0, timeout=timeout):
-                raise TimeoutError("a poller did not finish its batch in time")
+                raise TimeoutError("a batch in flight did not finish in time")

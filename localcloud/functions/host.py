@@ -1,32 +1,37 @@
-"""Runs every deployed function in its own process and keeps an eye on them."""
+"""Runs every deployed function as Lambda would: instances on demand, event sources, the Invoke API.
+
+Each function has a pool of instances (one process each, started on demand, kept warm,
+replaced when one dies) capped by its reserved concurrency, or by `unreserved_concurrency`
+for a function without one. The event source mappings poll in this process and hand each
+batch to a free instance: up to a queue mapping's maximum concurrency at once, one batch
+per stream shard. The Lambda Invoke API here is what the HTTP gateway calls.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from localcloud.emulator.identity import aws_environment
-from localcloud.functions.invoke_api import MAPPINGS_PATH
-from localcloud.processes import stop_process
-from localcloud.provisioning.deployment import Deployment, FunctionSpec, state_dir
+from localcloud.event_sources.dynamodb_stream import StreamPoller
+from localcloud.event_sources.sqs import SqsPoller
+from localcloud.event_sources.switch import MappingSwitch
+from localcloud.functions.instance import INVOKE_PATH, FunctionInstance, FunctionLog, launch_instance
+from localcloud.functions.invoke_api import Invocable, serve_invocations
+from localcloud.functions.pool import InstancePool
+from localcloud.lambda_runtime.invoker import Invocation
+from localcloud.provisioning.deployment import Deployment, EventSourceMappingSpec, FunctionSpec, state_dir
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-# Printed by localcloud.functions.process once it serves invocations.
-READY_MARKER = "LOCALCLOUD_FUNCTION_READY"
-
-
-class FunctionStartError(RuntimeError):
-    pass
+# What the embedded cloud lets a function without reserved concurrency run at once: the
+# account's unreserved pool, cut to what a 2-core machine carries (an instance is ~75 MB).
+UNRESERVED_CONCURRENCY = 10
 
 
 class FunctionError(RuntimeError):
@@ -37,64 +42,8 @@ class FunctionError(RuntimeError):
         self.payload = payload
 
 
-def lambda_environment(function: FunctionSpec, endpoint_url: str) -> dict[str, str]:
-    """The variables Lambda sets, the function's own, and the way to the embedded cloud."""
-    stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{os.urandom(16).hex()}"
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "en_US.UTF-8",
-        "TZ": ":UTC",
-        **function.environment,
-        **aws_environment(endpoint_url),
-        "_HANDLER": function.handler,
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime}",
-        "AWS_LAMBDA_FUNCTION_NAME": function.name,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
-        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(function.timeout),
-        "AWS_LAMBDA_LOG_GROUP_NAME": function.log_group,
-        "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "LAMBDA_TASK_ROOT": function.code_dir,
-        # Only so the child can import localcloud; functions.process hides it again.
-        "PYTHONPATH": str(_REPO_ROOT),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-
-
-class _FunctionProcess:
-    def __init__(
-        self, function: FunctionSpec, process: subprocess.Popen[str], log_path: Path, echo: IO[str] | None
-    ) -> None:
-        self.function = function
-        self.process = process
-        self.log_path = log_path
-        self.port: int | None = None
-        self.ready = threading.Event()
-        self._echo = echo
-        threading.Thread(target=self._pump, name=f"log-{function.name}", daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        with self.log_path.open("a", encoding="utf-8") as log:
-            for line in self.process.stdout:
-                if line.startswith(READY_MARKER):
-                    self.port = int(line.split()[1])
-                    self.ready.set()
-                    continue
-                log.write(line)
-                log.flush()
-                if self._echo is not None:
-                    self._echo.write(f"[{self.function.logical_name}] {line}")
-                    self._echo.flush()
-
-    def log_tail(self, lines: int = 30) -> str:
-        return "".join(self.log_path.read_text(encoding="utf-8").splitlines(True)[-lines:])
-
-
 class FunctionHost:
-    """Starts all functions in parallel, waits until each is ready, stops them all."""
+    """Starts one instance of every function in parallel, then the event sources; stops them all."""
 
     def __init__(
         self,
@@ -103,14 +52,18 @@ class FunctionHost:
         retry_delay_seconds: int = 1,
         echo: IO[str] | None = None,
         start_timeout: float = 60.0,
+        unreserved_concurrency: int = UNRESERVED_CONCURRENCY,
     ) -> None:
         self._deployment = deployment
         self._retry_delay = retry_delay_seconds
         self._echo = echo
         self._start_timeout = start_timeout
-        self._processes: dict[str, _FunctionProcess] = {}
-        self._stopping = False
-        self.deaths: list[str] = []
+        self._unreserved = unreserved_concurrency
+        self._pools: dict[str, InstancePool] = {}
+        self._logs: dict[str, FunctionLog] = {}
+        self._switches: dict[str, MappingSwitch] = {}
+        self._stop = threading.Event()
+        self._api: Any = None
         directory = state_dir(Path(deployment.project_dir), deployment.stack)
         self._runtime_dir = directory / "runtime"
         self.logs_dir = directory / "logs"
@@ -120,83 +73,95 @@ class FunctionHost:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         try:
             for function in self._deployment.functions:
-                self._processes[function.name] = self._launch(function)
-            self._wait_until_ready()
+                self._pools[function.name] = self._pool(function)
+            with ThreadPoolExecutor(max(1, len(self._pools))) as starting:
+                # list() re-raises the first start that failed.
+                list(starting.map(InstancePool.start_one, self._pools.values()))
+            self._api = serve_invocations(self._find)
+            for function in self._deployment.functions:
+                self._switches[function.name] = MappingSwitch()
+                for mapping in self._deployment.mappings_for(function.name):
+                    if mapping.enabled:
+                        self._poller(function, mapping).start()
         except BaseException:
             self.stop()
             raise
         threading.Thread(target=self._watch, name="function-watch", daemon=True).start()
         return self
 
-    def _launch(self, function: FunctionSpec) -> _FunctionProcess:
+    def _pool(self, function: FunctionSpec) -> InstancePool:
         spec_path = self._runtime_dir / f"{function.name}.json"
-        spec = {
-            "function": asdict(function),
-            "mappings": [asdict(m) for m in self._deployment.mappings_for(function.name)],
-            "endpoint_url": self._deployment.endpoint_url,
-            "retry_delay_seconds": self._retry_delay,
-            "hidden_paths": [str(_REPO_ROOT), self._deployment.project_dir],
-        }
+        spec = {"function": asdict(function), "hidden_paths": [str(_REPO_ROOT), self._deployment.project_dir]}
         spec_path.write_text(json.dumps(spec, indent=2))
-        log_path = self.logs_dir / f"{function.name}.log"
-        log_path.write_text("")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "localcloud.functions.process", str(spec_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=lambda_environment(function, self._deployment.endpoint_url),
-            cwd=function.code_dir,
-            start_new_session=True,
-        )
-        return _FunctionProcess(function, process, log_path, self._echo)
+        log = FunctionLog(self.logs_dir / f"{function.name}.log", self._echo)
+        self._logs[function.name] = log
+        limit = function.reserved_concurrency if function.reserved_concurrency is not None else self._unreserved
 
-    def _wait_until_ready(self) -> None:
-        deadline = time.monotonic() + self._start_timeout
-        for name, child in self._processes.items():
-            while not child.ready.wait(0.05):
-                if child.process.poll() is not None or time.monotonic() > deadline:
-                    time.sleep(0.2)  # let the log pump catch the last lines
-                    raise FunctionStartError(
-                        f"function {name} did not start (see {child.log_path}):\n{child.log_tail()}"
-                    )
+        def launch(number: int) -> FunctionInstance:
+            return launch_instance(function, number, spec_path, self._deployment.endpoint_url, log)
+
+        return InstancePool(function, limit, launch, self._start_timeout)
+
+    def _poller(self, function: FunctionSpec, mapping: EventSourceMappingSpec) -> threading.Thread:
+        pool = self._pools[function.name]
+        invoke = partial(pool.invoke, wait=True)
+        log = self._logs[function.name]
+        report = partial(log.write, f"{function.logical_name} {mapping.logical_name}")
+        switch = self._switches[function.name]
+        endpoint = self._deployment.endpoint_url
+        if mapping.source_type == "sqs":
+            # Lambda's own ceiling for a queue is far above what the function may run; the function's wins.
+            concurrency = min(mapping.maximum_concurrency or pool.limit, pool.limit)
+            return SqsPoller(
+                mapping, invoke, endpoint, self._stop, self._retry_delay, switch, concurrency=concurrency, report=report
+            )
+        return StreamPoller(
+            mapping, invoke, function.arn, endpoint, self._stop, self._retry_delay, switch, report=report
+        )
+
+    def _find(self, name: str) -> Invocable | None:
+        try:
+            pool = self._pools[self._deployment.function(name).name]
+        except KeyError:
+            return None
+
+        def invoke(event: Any, request_id: str | None, wait: bool) -> Invocation:
+            return pool.invoke(event, wait=wait)
+
+        return invoke
 
     def _watch(self) -> None:
-        while not self._stopping:
-            for name, child in list(self._processes.items()):
-                code = child.process.poll()
-                if code is not None and name not in self.deaths and not self._stopping:
-                    self.deaths.append(name)
-                    sys.stderr.write(f"localcloud: function {name} exited with {code}; see {child.log_path}\n")
-            time.sleep(0.5)
-
-    def check(self) -> None:
-        """Raise if any function process died since start."""
-        if self.deaths:
-            raise FunctionStartError(f"function processes died: {', '.join(self.deaths)}")
+        while not self._stop.wait(0.5):
+            for pool in list(self._pools.values()):
+                pool.reap()
 
     def invoke_url(self, function_name: str) -> str:
+        """The function's Lambda Invoke endpoint (what API Gateway calls)."""
         name = self._deployment.function(function_name).name
-        port = self._processes[name].port
-        return f"http://127.0.0.1:{port}/2015-03-31/functions/{name}/invocations"
+        return f"http://127.0.0.1:{self._api.server_address[1]}" + INVOKE_PATH.format(name=name)
+
+    @property
+    def lambda_endpoint_url(self) -> str:
+        """Where a Lambda client (boto3 `lambda` with this endpoint_url) invokes the functions."""
+        return f"http://127.0.0.1:{self._api.server_address[1]}"
 
     def process_ids(self) -> dict[str, int]:
-        """Each function's process id, for measuring what the functions cost."""
-        return {name: child.process.pid for name, child in self._processes.items()}
+        """Every live instance's process id, for measuring what the functions cost."""
+        return {label: pid for pool in self._pools.values() for label, pid in pool.instances().items()}
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per function: its limit, live and busy instances, the busiest moment, starts and deaths."""
+        return {pool.function.logical_name: pool.stats() for pool in self._pools.values()}
+
+    def kill_instance(self, function_name: str) -> bool:
+        """SIGKILL a busy instance of the function, as a crash would (it is replaced); False when none is busy."""
+        return self._pools[self._deployment.function(function_name).name].kill_busy()
 
     def set_enabled(self, function_name: str, enabled: bool) -> None:
         """Enable or disable the function's event source mappings (Lambda's UpdateEventSourceMapping).
 
-        Returns once the pollers have stopped taking messages (or started again)."""
-        name = self._deployment.function(function_name).name
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self._processes[name].port}{MAPPINGS_PATH}",
-            data=json.dumps({"enabled": enabled}).encode(),
-            method="PUT",
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=60):
-            pass
+        Returns once no batch is in flight any more (or the pollers run again)."""
+        self._switches[self._deployment.function(function_name).name].set_enabled(enabled, timeout=60)
 
     def invoke(self, function_name: str, event: Any, timeout: float = 30.0) -> Any:
         request = urllib.request.Request(
@@ -212,17 +177,17 @@ class FunctionHost:
             return payload
 
     def log_path(self, function_name: str) -> Path:
-        return self._processes[self._deployment.function(function_name).name].log_path
+        return self._logs[self._deployment.function(function_name).name].path
 
     def stop(self) -> None:
-        self._stopping = True
-        children = list(self._processes.values())
-        for child in children:
-            if child.process.poll() is None:
-                child.process.terminate()
-        for child in children:
-            stop_process(child.process)
-        self._processes.clear()
+        self._stop.set()
+        if self._api is not None:
+            self._api.shutdown()
+            self._api.server_close()
+            self._api = None
+        with ThreadPoolExecutor(max(1, len(self._pools))) as stopping:
+            list(stopping.map(InstancePool.stop, self._pools.values()))
+        self._pools.clear()
 
     def __enter__(self) -> FunctionHost:
         return self.start()

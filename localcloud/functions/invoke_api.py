@@ -1,38 +1,53 @@
-"""The Lambda Invoke API for one function: POST /2015-03-31/functions/<name>/invocations."""
+"""The Lambda Invoke API: POST /2015-03-31/functions/<name>/invocations.
+
+The function host serves it for every function (throttling beyond a function's
+concurrency as Lambda does); each instance serves it for its own handler.
+"""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
-from localcloud.event_sources.switch import MappingSwitch
-from localcloud.lambda_runtime.invoker import FunctionInvoker
-
-INVOKE_PATH = "/2015-03-31/functions/{name}/invocations"
-# Not an AWS path: the function host's own lever for UpdateEventSourceMapping(Enabled=...).
-MAPPINGS_PATH = "/localcloud/event-source-mappings"
+from localcloud.functions.instance import REQUEST_ID_HEADER
+from localcloud.lambda_runtime.invoker import Invocation
 
 
-def serve_invocations(invoker: FunctionInvoker, names: set[str], switch: MappingSwitch) -> ThreadingHTTPServer:
+class TooManyRequests(Exception):
+    """Lambda's TooManyRequestsException: the function is at its concurrency limit."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("Rate Exceeded.")
+        # Lambda's ThrottleReason, e.g. ReservedFunctionConcurrentInvocationLimitExceeded.
+        self.reason = reason
+
+
+class Invocable(Protocol):
+    def __call__(self, event: Any, request_id: str | None, wait: bool) -> Invocation:
+        """Run one invocation. `wait` False (a synchronous caller) throttles instead of queueing."""
+        ...
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 would reset connections when a burst of requests arrives at once.
+    request_queue_size = 128
+
+
+def serve_invocations(find: Callable[[str], Invocable | None]) -> ThreadingHTTPServer:
     """Start serving on a free port of 127.0.0.1; the caller reads `server_address`."""
 
     class InvokeHandler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            if self.path != MAPPINGS_PATH:
-                self._reply(404, {"Type": "User", "message": "Unknown path"})
-                return
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-            switch.set_enabled(bool(body["enabled"]))
-            self._reply(200, {"enabled": bool(body["enabled"])})
-
         def do_POST(self) -> None:
             parts = self.path.split("?")[0].strip("/").split("/")
             if len(parts) != 4 or parts[:2] != ["2015-03-31", "functions"] or parts[3] != "invocations":
                 self._reply(404, {"Type": "User", "message": "Unknown path"})
                 return
-            if parts[2] not in names:
+            invoke = find(parts[2])
+            if invoke is None:
                 self._reply(404, {"Type": "User", "message": f"Function not found: {parts[2]}"})
                 return
             length = int(self.headers.get("Content-Length") or 0)
@@ -47,10 +62,19 @@ def serve_invocations(invoker: FunctionInvoker, names: set[str], switch: Mapping
                 self._reply(204, None)
                 return
             if invocation_type == "Event":
-                threading.Thread(target=invoker.invoke, args=(event,), daemon=True).start()
+                # Lambda queues an asynchronous event and retries a throttled one, so it waits here.
+                threading.Thread(target=invoke, args=(event, None, True), daemon=True).start()
                 self._reply(202, None)
                 return
-            invocation = invoker.invoke(event)
+            try:
+                invocation = invoke(event, self.headers.get(REQUEST_ID_HEADER), False)
+            except TooManyRequests as throttled:
+                self._reply(
+                    429,
+                    {"Reason": throttled.reason, "Type": "User", "message": str(throttled)},
+                    {"x-amzn-ErrorType": "TooManyRequestsException"},
+                )
+                return
             headers = {"X-Amz-Executed-Version": "$LATEST", "X-Amzn-RequestId": invocation.request_id}
             if invocation.failed:
                 headers["X-Amz-Function-Error"] = "Unhandled"
@@ -60,19 +84,22 @@ def serve_invocations(invoker: FunctionInvoker, names: set[str], switch: Mapping
 
         def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
             payload = b"" if status in (202, 204) else json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                # The caller gave up (an API Gateway integration timeout); the invocation still ran.
+                pass
 
         def log_message(self, format: str, *args: Any) -> None:
             # Lambda's own START/END/REPORT lines already trace every invocation.
             return
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), InvokeHandler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), InvokeHandler)
     threading.Thread(target=server.serve_forever, name="invoke-server", daemon=True).start()
     return server

@@ -1,9 +1,9 @@
-"""One Lambda function in its own process: `python -m localcloud.functions.process <spec.json>`.
+"""One instance of a Lambda function in its own process: `python -m localcloud.functions.process <spec.json>`.
 
-The parent (FunctionHost) sets the environment Lambda would set; this module
-puts the unpacked code first on sys.path, imports the handler (a failure here
-is the cold-start error), starts the event source pollers and the invoke
-endpoint, prints the ready line, and runs until SIGTERM.
+The host sets the environment Lambda would set; this module puts the unpacked
+code first on sys.path, imports the handler (a failure here is the cold-start
+error), serves invocations one at a time, prints the ready line, and runs until
+SIGTERM. Event sources live in the host, which hands this instance its batches.
 """
 
 from __future__ import annotations
@@ -16,14 +16,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from localcloud.event_sources.dynamodb_stream import StreamPoller
-from localcloud.event_sources.sqs import SqsPoller
-from localcloud.event_sources.switch import MappingSwitch
-from localcloud.functions.host import READY_MARKER
-from localcloud.functions.invoke_api import serve_invocations
-from localcloud.lambda_runtime.invoker import FunctionInvoker, load_handler
+from localcloud.functions.instance import READY_MARKER
+from localcloud.functions.invoke_api import Invocable, serve_invocations
+from localcloud.lambda_runtime.invoker import FunctionInvoker, Invocation, load_handler
 from localcloud.processes import exit_with_parent
-from localcloud.provisioning.deployment import EventSourceMappingSpec, FunctionSpec
+from localcloud.provisioning.deployment import FunctionSpec
 
 
 def _lambda_sys_path(code_dir: str, hidden: list[str]) -> None:
@@ -35,9 +32,6 @@ def _lambda_sys_path(code_dir: str, hidden: list[str]) -> None:
 
 def run(spec: dict[str, Any]) -> None:
     function = FunctionSpec(**spec["function"])
-    mappings = [EventSourceMappingSpec(**m) for m in spec["mappings"]]
-    endpoint_url = spec["endpoint_url"]
-    retry_delay = int(spec.get("retry_delay_seconds", 1))
     os.chdir(function.code_dir)
     _lambda_sys_path(function.code_dir, spec.get("hidden_paths", []))
     invoker = FunctionInvoker(
@@ -52,18 +46,15 @@ def run(spec: dict[str, Any]) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     exit_with_parent(stop.set)
-    pollers: list[threading.Thread] = []
-    switch = MappingSwitch()
-    for mapping in mappings:
-        if not mapping.enabled:
-            continue
-        if mapping.source_type == "sqs":
-            pollers.append(SqsPoller(mapping, invoker, endpoint_url, stop, retry_delay, switch))
-        else:
-            pollers.append(StreamPoller(mapping, invoker, function.arn, endpoint_url, stop, retry_delay, switch))
-    server = serve_invocations(invoker, {function.name, function.logical_name, function.arn}, switch)
-    for poller in pollers:
-        poller.start()
+    names = {function.name, function.logical_name, function.arn}
+
+    def invoke(event: Any, request_id: str | None, wait: bool) -> Invocation:
+        return invoker.invoke(event, request_id)
+
+    def find(name: str) -> Invocable | None:
+        return invoke if name in names else None
+
+    server = serve_invocations(find)
     print(f"{READY_MARKER} {server.server_address[1]}", flush=True)
     stop.wait()
     server.shutdown()

@@ -6,13 +6,13 @@ import base64
 import json
 import re
 import threading
-import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -38,13 +38,15 @@ class Route:
     method: str  # "ANY" for any method
     segments: tuple[str, ...]
     function: str
+    # The integration's timeout; HTTP APIs give up on an integration after 30 s at most.
+    timeout_seconds: float = 30.0
 
     @classmethod
-    def parse(cls, route_key: str, function: str) -> Route:
+    def parse(cls, route_key: str, function: str, timeout_seconds: float = 30.0) -> Route:
         if route_key == "$default":
-            return cls(route_key, "ANY", (), function)
+            return cls(route_key, "ANY", (), function, timeout_seconds)
         method, _, path = route_key.partition(" ")
-        return cls(route_key, method.upper(), tuple(s for s in path.split("/") if s), function)
+        return cls(route_key, method.upper(), tuple(s for s in path.split("/") if s), function, timeout_seconds)
 
     @property
     def is_default(self) -> bool:
@@ -201,22 +203,47 @@ def translate_result(result: Any) -> HttpResponse:
     return HttpResponse(int(result["statusCode"]), headers, raw)
 
 
-Invoke = Callable[[str, Any], tuple[bool, Any]]
+class LambdaAnswer(Enum):
+    """What Lambda's Invoke API gave the integration."""
+
+    RESULT = "result"  # the function's response
+    FUNCTION_ERROR = "function error"  # 200 with X-Amz-Function-Error
+    THROTTLED = "throttled"  # 429 TooManyRequestsException: the invocation never ran
+    TIMED_OUT = "timed out"  # no answer within the integration's timeout; the function may go on
+    FAILED = "failed"  # Lambda could not be reached or refused the request otherwise
+
+
+# (function name, event, integration timeout in seconds) -> Lambda's answer and its payload.
+Invoke = Callable[[str, Any, float], tuple[LambdaAnswer, Any]]
 
 
 def lambda_invoker(invoke_urls: dict[str, str]) -> Invoke:
-    """Invoke a function through its Lambda Invoke endpoint; returns (ok, payload)."""
+    """Invoke a function through its Lambda Invoke endpoint, giving up after the integration timeout."""
 
-    def invoke(function: str, event: Any) -> tuple[bool, Any]:
+    def invoke(function: str, event: Any, timeout_seconds: float) -> tuple[LambdaAnswer, Any]:
         request = urllib.request.Request(invoke_urls[function], data=json.dumps(event).encode(), method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=35) as response:
+            with urllib.request.urlopen(request, timeout=timeout_seconds) as response:
                 payload = json.loads(response.read() or b"null")
-                return not response.headers.get("X-Amz-Function-Error"), payload
-        except (urllib.error.URLError, OSError, ValueError):
-            return False, None
+                if response.headers.get("X-Amz-Function-Error"):
+                    return LambdaAnswer.FUNCTION_ERROR, payload
+                return LambdaAnswer.RESULT, payload
+        except urllib.error.HTTPError as error:
+            return (LambdaAnswer.THROTTLED if error.code == 429 else LambdaAnswer.FAILED), None
+        except TimeoutError:
+            return LambdaAnswer.TIMED_OUT, None
+        except urllib.error.URLError as error:
+            return (LambdaAnswer.TIMED_OUT if isinstance(error.reason, TimeoutError) else LambdaAnswer.FAILED), None
+        except (OSError, ValueError):
+            return LambdaAnswer.FAILED, None
 
     return invoke
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # The default backlog of 5 resets connections a burst of clients opens at once; API Gateway takes them.
+    request_queue_size = 128
 
 
 class HttpGateway:
@@ -224,12 +251,11 @@ class HttpGateway:
 
     def __init__(self, api: HttpApiSpec, invoke: Invoke) -> None:
         self.api = api
-        self._routes = [Route.parse(r.route_key, r.function) for r in api.routes]
+        self._routes = [Route.parse(r.route_key, r.function, r.timeout_ms / 1000) for r in api.routes]
         self._invoke = invoke
         # A named stage lives under /<stage>; $default at the root.
         self.stage = "$default" if "$default" in api.stages or not api.stages else api.stages[0]
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _Server(("127.0.0.1", 0), self._handler_class())
         self._thread: threading.Thread | None = None
 
     @property
@@ -283,10 +309,14 @@ class HttpGateway:
             path_parameters=params,
             request_id=request_id,
         )
-        started = time.monotonic()
-        ok, payload = self._invoke(route.function, event)
-        if not ok or time.monotonic() - started > 30:
-            # HTTP APIs answer 500 for any function error (and 503 past their 30 s limit).
+        answer, payload = self._invoke(route.function, event, route.timeout_seconds)
+        if answer is LambdaAnswer.TIMED_OUT:
+            # Past the integration's timeout an HTTP API answers 503, while the function may still
+            # finish (and e.g. store the order): not a 500, which would say it failed.
+            return _message(503, "Service Unavailable")
+        if answer is not LambdaAnswer.RESULT:
+            # A function error, and an invocation Lambda refused (throttled: 429 TooManyRequestsException),
+            # are both internal errors to API Gateway: 500, with no detail for the client.
             return _message(500, "Internal Server Error")
         try:
             return translate_result(payload)

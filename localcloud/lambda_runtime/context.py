@@ -35,13 +35,14 @@ def new_context(
     timeout_seconds: int,
     log_group_name: str,
     log_stream_name: str,
+    request_id: str | None = None,
 ) -> LambdaContext:
     return LambdaContext(
         function_name=function_name,
         function_version="$LATEST",
         invoked_function_arn=function_arn,
         memory_limit_in_mb=str(memory_size),
-        aws_request_id=str(uuid.uuid4()),
+        aws_request_id=request_id or str(uuid.uuid4()),
         log_group_name=log_group_name,
         log_stream_name=log_stream_name,
         deadline_ms=int(time.time() * 1000) + timeout_seconds * 1000,

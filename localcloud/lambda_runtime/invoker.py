@@ -1,4 +1,5 @@
-"""Calls one function's handler the way the Lambda runtime does, one invocation at a time."""
+"""Calls one function's handler the way the Lambda runtime does, one invocation at a time,
+and the error bodies Lambda reports when an invocation fails outside the handler."""
 
 from __future__ import annotations
 
@@ -26,6 +27,41 @@ class Invocation:
     @property
     def failed(self) -> bool:
         return self.error is not None
+
+
+# How an event source mapping hands a batch to its function, wherever the function runs.
+InvokeFunction = Callable[[Any], Invocation]
+
+
+def timed_out(request_id: str, timeout_seconds: int) -> Invocation:
+    return Invocation(
+        request_id=request_id,
+        error={
+            "errorMessage": f"Task timed out after {timeout_seconds:.2f} seconds",
+            "errorType": "Sandbox.Timedout",
+            "requestId": request_id,
+        },
+    )
+
+
+def runtime_exited(request_id: str, how: str) -> Invocation:
+    """The process running the handler ended mid-invocation (killed, crashed, out of memory)."""
+    return Invocation(
+        request_id=request_id,
+        error={
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: {how}",
+            "errorType": "Runtime.ExitError",
+            "requestId": request_id,
+        },
+    )
+
+
+def init_failed(request_id: str, detail: str) -> Invocation:
+    """The execution environment could not import the handler (a failed cold start)."""
+    return Invocation(
+        request_id=request_id,
+        error={"errorMessage": detail, "errorType": "Runtime.ImportModuleError", "requestId": request_id},
+    )
 
 
 def load_handler(handler: str) -> Callable[[Any, Any], Any]:
@@ -59,7 +95,7 @@ class FunctionInvoker:
         self._log_stream = f"{day}/[$LATEST]{uuid.uuid4().hex}"
         self._lock = threading.Lock()
 
-    def invoke(self, event: Any) -> Invocation:
+    def invoke(self, event: Any, request_id: str | None = None) -> Invocation:
         with self._lock:
             context = new_context(
                 function_name=self._function_name,
@@ -68,6 +104,7 @@ class FunctionInvoker:
                 timeout_seconds=self._timeout,
                 log_group_name=self._log_group,
                 log_stream_name=self._log_stream,
+                request_id=request_id,
             )
             invocation = Invocation(request_id=context.aws_request_id)
             print(f"START RequestId: {context.aws_request_id} Version: $LATEST", flush=True)
@@ -89,12 +126,7 @@ class FunctionInvoker:
             elapsed = time.monotonic() - started
             if elapsed > self._timeout and invocation.error is None:
                 # Lambda would have stopped the handler; count the invocation as failed.
-                invocation.result = None
-                invocation.error = {
-                    "errorMessage": f"Task timed out after {self._timeout:.2f} seconds",
-                    "errorType": "Sandbox.Timedout",
-                    "requestId": context.aws_request_id,
-                }
+                invocation = timed_out(context.aws_request_id, self._timeout)
             print(f"END RequestId: {context.aws_request_id}", flush=True)
             print(
                 f"REPORT RequestId: {context.aws_request_id}\tDuration: {elapsed * 1000:.2f} ms"

@@ -38,7 +38,7 @@ from localcloud.provisioning.provider import (
     ResourceCreationError,
     UnsupportedResourceError,
 )
-from localcloud.provisioning.resources.http_api import api_endpoint
+from localcloud.provisioning.resources.http_api import HTTP_API_INTEGRATION_TIMEOUT_MS, api_endpoint
 from localcloud.provisioning.stack_config import read_stack_settings
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -162,7 +162,13 @@ def _http_apis(records: dict[str, list[dict[str, Any]]], functions: set[str]) ->
             function = _function_name(integration.get("uri") or "")
             if function not in functions:
                 raise DeployError(f"route {route['route_key']}: no function {function}")
-            routes.append(HttpRoute(route_key=route["route_key"], function=function))
+            routes.append(
+                HttpRoute(
+                    route_key=route["route_key"],
+                    function=function,
+                    timeout_ms=integration.get("timeout_ms") or HTTP_API_INTEGRATION_TIMEOUT_MS,
+                )
+            )
         stages = [s["name"] for s in records.get("http_stages", []) if s["api_id"] == api["id"]]
         apis.append(
             HttpApiSpec(

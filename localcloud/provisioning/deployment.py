@@ -22,6 +22,8 @@ class FunctionSpec:
     code_dir: str
     log_group: str
     layers: list[str] = field(default_factory=list)
+    # Lambda's reserved concurrency: the most instances the function may run at once (None: unreserved).
+    reserved_concurrency: int | None = None
 
 
 @dataclass
@@ -40,12 +42,16 @@ class EventSourceMappingSpec:
     on_failure_destination: str | None
     filter_patterns: list[str]
     enabled: bool
+    # SQS only (ScalingConfig.MaximumConcurrency): the most batches of this mapping in flight at once.
+    maximum_concurrency: int | None = None
 
 
 @dataclass
 class HttpRoute:
     route_key: str
     function: str
+    # The integration's timeout: HTTP APIs allow 50 ms to 30 s, 30 s by default.
+    timeout_ms: int = 30_000
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 import json
 
+from tests.infra.program import stack_config
+
 
 def _queues(program):
     return {r.name: r for r in program.of_type("aws:sqs/queue:Queue")}
@@ -92,3 +94,31 @@ def test_alarms_can_publish_to_the_encrypted_operations_topic(program):
     assert cloudwatch
     assert {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(cloudwatch[0]["Action"])
     assert key.inputs["enableKeyRotation"] is True
+
+
+def _stack_setting(name):
+    return json.loads(stack_config("dev")[f"order-saga:{name}"])
+
+
+def test_every_queue_mapping_scales_to_the_configured_maximum_concurrency(program):
+    queue_arns = {q.outputs["arn"] for q in _queues(program).values()}
+    mappings = program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    queue_mappings = [m for m in mappings if m.inputs["eventSourceArn"] in queue_arns]
+    assert queue_mappings
+    for mapping in queue_mappings:
+        assert mapping.inputs["scalingConfig"] == {"maximumConcurrency": _stack_setting("queueMaximumConcurrency")}
+        # Lambda refuses a maximum concurrency below 2.
+        assert 2 <= mapping.inputs["scalingConfig"]["maximumConcurrency"] <= 1000
+    for mapping in mappings:
+        if mapping not in queue_mappings:
+            # A stream shard stays one batch in flight, in order.
+            assert "scalingConfig" not in mapping.inputs
+            assert mapping.inputs.get("parallelizationFactor", 1) == 1
+
+
+def test_only_the_api_function_reserves_concurrency_and_it_comes_from_config(program):
+    reserved = {
+        f.name: f.inputs.get("reservedConcurrentExecutions") for f in program.of_type("aws:lambda/function:Function")
+    }
+    assert reserved.pop("order-api-fn") == _stack_setting("apiReservedConcurrency")
+    assert set(reserved.values()) == {None}

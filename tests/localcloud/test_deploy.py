@@ -23,20 +23,27 @@ def test_deployment_records_functions_mappings_and_apis(cloud):
     assert (code / streamer.name / "streamer.py").is_file()
     assert not list(code.rglob("__pycache__"))
 
-    [sqs_mapping] = [m for m in deployment.event_source_mappings if m.source_type == "sqs"]
-    assert sqs_mapping.function == worker.name
+    [sqs_mapping] = [m for m in deployment.event_source_mappings if m.function == worker.name]
+    assert sqs_mapping.source_type == "sqs"
     assert sqs_mapping.function_response_types == ["ReportBatchItemFailures"]
+    assert sqs_mapping.maximum_concurrency is None
+    [slow_mapping] = [m for m in deployment.event_source_mappings if m.function == deployment.function("sleeper").name]
+    assert slow_mapping.maximum_concurrency == 3
+    assert deployment.function("api").reserved_concurrency == 2
+    assert worker.reserved_concurrency is None
     [stream_mapping] = [m for m in deployment.event_source_mappings if m.source_type == "dynamodb"]
     assert stream_mapping.function == streamer.name
     assert stream_mapping.starting_position == "TRIM_HORIZON"
     assert json.loads(stream_mapping.filter_patterns[0])["eventName"] == ["INSERT"]
 
     [api] = deployment.http_apis
-    assert {r.route_key for r in api.routes} == {
-        "GET /orders/{order_id}",
-        "POST /orders",
-        "GET /boom",
-        "GET /files/{proxy+}",
+    assert {r.route_key: r.timeout_ms for r in api.routes} == {
+        "GET /orders/{order_id}": 30_000,
+        "POST /orders": 30_000,
+        "GET /boom": 30_000,
+        "GET /files/{proxy+}": 30_000,
+        "GET /sleep/{seconds}": 30_000,
+        "GET /slow/{seconds}": 1_000,
     }
     saved = json.loads((cloud.project_dir / ".localcloud/dev/deployment.json").read_text())
     assert saved["functions"][0]["code_dir"]

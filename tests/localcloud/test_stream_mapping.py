@@ -2,6 +2,7 @@
 
 import uuid
 
+import pytest
 from aws_lambda_powertools.utilities.parser.models import (
     DynamoDBStreamLambdaOnFailureDestinationModel,
     DynamoDBStreamModel,
@@ -65,3 +66,33 @@ def test_on_failure_record_has_the_shape_lambda_sends():
     )
     model = DynamoDBStreamLambdaOnFailureDestinationModel.model_validate(failure)
     assert model.ddb_stream_batch_info.batch_size == 1
+
+
+def test_stream_mapping_still_delivers_after_a_cancelled_transaction(cloud, mailbox):
+    dynamodb = client("dynamodb", cloud.endpoint_url)
+    table = cloud.outputs["tableName"]
+    run = uuid.uuid4().hex
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": f"{run}-1"}, "kind": {"S": "wanted"}})
+    results = mailbox("results")
+    results.wait_for(lambda m: _streamed_key(m) == f"{run}-1")
+
+    # A transaction whose condition fails is cancelled: nothing is written.
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": f"{run}-1"}, "kind": {"S": "wanted"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ]
+        )
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": f"{run}-2"}, "kind": {"S": "wanted"}})
+
+    results.wait_for(lambda m: _streamed_key(m) == f"{run}-2", timeout=10)
+
+
+def _streamed_key(message):
+    return message["record"]["dynamodb"]["Keys"]["pk"]["S"] if message.get("source") == "streamer" else None

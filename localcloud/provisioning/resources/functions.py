@@ -65,6 +65,9 @@ def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, 
         raise ValueError(f"Function '{logical}': reserved environment variables {reserved}")
     function_arn = arn("lambda", f"function:{name}")
     version = "1" if inputs.get("publish") else "$LATEST"
+    reserved = as_int(inputs.get("reservedConcurrentExecutions"))
+    if reserved is not None and reserved < -1:
+        raise ValueError(f"Function '{logical}': reservedConcurrentExecutions must be -1 (unreserved) or more")
     logging_config = inputs.get("loggingConfig") or {}
     p.record(
         "functions",
@@ -82,6 +85,8 @@ def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, 
             "log_group": logging_config.get("logGroup") or f"/aws/lambda/{name}",
             "log_format": logging_config.get("logFormat") or "Text",
             "code": code_archives.describe(inputs["code"], p.project_dir),
+            # pulumi-aws says -1 for "no reservation": the function shares the account's pool.
+            "reserved_concurrency": None if reserved is None or reserved < 0 else reserved,
         },
     )
     return name, {
@@ -136,6 +141,12 @@ def create_event_source_mapping(p: Provisioner, logical: str, inputs: Inputs) ->
     destination = ((inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
     filters = (inputs.get("filterCriteria") or {}).get("filters") or []
     retries = inputs.get("maximumRetryAttempts")
+    maximum_concurrency = _maximum_concurrency(logical, source_type, inputs)
+    if (as_int(inputs.get("parallelizationFactor")) or 1) > 1:
+        raise ValueError(
+            f"EventSourceMapping '{logical}': the embedded cloud keeps one batch per shard in flight "
+            "(ParallelizationFactor 1)"
+        )
     p.record(
         "event_source_mappings",
         {
@@ -153,6 +164,7 @@ def create_event_source_mapping(p: Provisioner, logical: str, inputs: Inputs) ->
             "on_failure_destination": destination,
             "filter_patterns": [f["pattern"] for f in filters if f.get("pattern")],
             "enabled": inputs.get("enabled", True) is not False,
+            "maximum_concurrency": maximum_concurrency,
         },
     )
     return mapping_id, {
@@ -162,6 +174,18 @@ def create_event_source_mapping(p: Provisioner, logical: str, inputs: Inputs) ->
         "functionArn": _function_arn(inputs["functionName"]),
         "state": "Enabled",
     }
+
+
+def _maximum_concurrency(logical: str, source_type: str, inputs: Inputs) -> int | None:
+    # Lambda refuses a ScalingConfig outside 2..1000, and one on anything but an SQS queue.
+    value = as_int((inputs.get("scalingConfig") or {}).get("maximumConcurrency"))
+    if value is None:
+        return None
+    if source_type != "sqs":
+        raise ValueError(f"EventSourceMapping '{logical}': ScalingConfig applies to SQS event sources only")
+    if not 2 <= value <= 1000:
+        raise ValueError(f"EventSourceMapping '{logical}': MaximumConcurrency must be between 2 and 1000, not {value}")
+    return value
 
 
 def _function_arn(name_or_arn: str) -> str:

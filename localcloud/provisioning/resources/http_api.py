@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 
 from localcloud.emulator.identity import ACCOUNT_ID, REGION
-from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State
+from localcloud.provisioning.resources.base import Handler, Inputs, Provisioner, State, as_int
 
 API = "aws:apigatewayv2/api:Api"
 INTEGRATION = "aws:apigatewayv2/integration:Integration"
 ROUTE = "aws:apigatewayv2/route:Route"
 STAGE = "aws:apigatewayv2/stage:Stage"
 DEPLOYMENT = "aws:apigatewayv2/deployment:Deployment"
+# An HTTP API's integration timeout: its default and its maximum.
+HTTP_API_INTEGRATION_TIMEOUT_MS = 30_000
 
 
 def _short_id(p: Provisioner, kind: str, logical: str, length: int) -> str:
@@ -59,6 +61,9 @@ def create_integration(p: Provisioner, logical: str, inputs: Inputs) -> tuple[st
     integration_id = _short_id(p, INTEGRATION, logical, 7)
     # pulumi-aws defaults to payload format 1.0, which the local gateway does not speak.
     payload_format = inputs.get("payloadFormatVersion") or "1.0"
+    timeout_ms = as_int(inputs.get("timeoutMilliseconds")) or HTTP_API_INTEGRATION_TIMEOUT_MS
+    if not 50 <= timeout_ms <= HTTP_API_INTEGRATION_TIMEOUT_MS:
+        raise ValueError(f"Integration '{logical}': an HTTP API integration times out between 50 and 30000 ms")
     p.record(
         "http_integrations",
         {
@@ -67,9 +72,10 @@ def create_integration(p: Provisioner, logical: str, inputs: Inputs) -> tuple[st
             "type": inputs.get("integrationType"),
             "uri": inputs.get("integrationUri"),
             "payload_format": payload_format,
+            "timeout_ms": timeout_ms,
         },
     )
-    return integration_id, {**inputs, "payloadFormatVersion": payload_format}
+    return integration_id, {**inputs, "payloadFormatVersion": payload_format, "timeoutMilliseconds": timeout_ms}
 
 
 def create_route(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
