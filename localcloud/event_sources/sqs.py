@@ -10,11 +10,17 @@ made visible again after `retry_delay_seconds` (ChangeMessageVisibility)
 instead of after the queue's full visibility timeout, so local retries and
 redrives to the DLQ take seconds rather than minutes. The receive count and
 the RedrivePolicy still decide when a message moves to the dead-letter queue.
+One AWS promise survives the shortcut: a message is never retried before the
+invocation that failed it would have timed out. On AWS the visibility timeout
+(at least six function timeouts) guarantees that, and code relies on it: an
+instance killed mid-batch leaves Powertools' idempotency records "in progress"
+until the invocation's deadline, and a retry before then is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 import traceback
@@ -34,6 +40,8 @@ from localcloud.provisioning.deployment import EventSourceMappingSpec
 
 _LONG_POLL_SECONDS = 1
 _MAX_PER_RECEIVE = 10
+# Error types of an invocation that never returned: the runtime died or the timeout cut it.
+_UNFINISHED = frozenset({"Runtime.ExitError", "Sandbox.Timedout"})
 
 
 class SqsPoller(threading.Thread):
@@ -47,9 +55,11 @@ class SqsPoller(threading.Thread):
         switch: MappingSwitch,
         *,
         concurrency: int = 1,
+        function_timeout_seconds: int = 0,
         report: Callable[[str], None] = print,
     ) -> None:
         super().__init__(name=f"sqs-{mapping.logical_name}", daemon=True)
+        self._function_timeout = function_timeout_seconds
         self._switch = switch
         self._mapping = mapping
         self._invoke = invoke
@@ -130,9 +140,14 @@ class SqsPoller(threading.Thread):
             records = [r for r in records if self._filter.keeps(sqs_filter_view(r))]
             if not records:
                 return
+        started = time.monotonic()
         invocation = self._invoke({"Records": records})
         if invocation.failed:
-            self._retry_later(records)
+            unfinished = (invocation.error or {}).get("errorType") in _UNFINISHED
+            # An invocation that ended without returning (killed, timed out) may still hold
+            # what it started until its deadline; one that returned an error holds nothing.
+            deadline = started + self._function_timeout if unfinished else 0.0
+            self._retry_later(records, not_before=deadline)
             return
         if not self._partial:
             self._delete_messages(records)
@@ -154,12 +169,13 @@ class SqsPoller(threading.Thread):
                 Entries=[{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)],
             )
 
-    def _retry_later(self, records: list[dict[str, Any]]) -> None:
+    def _retry_later(self, records: list[dict[str, Any]], not_before: float = 0.0) -> None:
+        delay = max(self._retry_delay, math.ceil(not_before - time.monotonic()))
         for record in records:
             # The message may already have moved on; then there is nothing to shorten.
             with contextlib.suppress(ClientError):
                 self._sqs.change_message_visibility(
                     QueueUrl=self._queue_url,
                     ReceiptHandle=record["receiptHandle"],
-                    VisibilityTimeout=self._retry_delay,
+                    VisibilityTimeout=delay,
                 )

@@ -113,7 +113,15 @@ class FunctionHost:
             # Lambda's own ceiling for a queue is far above what the function may run; the function's wins.
             concurrency = min(mapping.maximum_concurrency or pool.limit, pool.limit)
             return SqsPoller(
-                mapping, invoke, endpoint, self._stop, self._retry_delay, switch, concurrency=concurrency, report=report
+                mapping,
+                invoke,
+                endpoint,
+                self._stop,
+                self._retry_delay,
+                switch,
+                concurrency=concurrency,
+                function_timeout_seconds=function.timeout,
+                report=report,
             )
         return StreamPoller(
             mapping, invoke, function.arn, endpoint, self._stop, self._retry_delay, switch, report=report
