@@ -27,6 +27,7 @@ from saga_client.state import NotificationInbox
 from saga_client.target import SagaTarget
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+RETRY_DELAY_SECONDS = 10
 CONTEXTS = ("order", "inventory", "payment", "shipping", "loyalty", "notification")
 
 
@@ -77,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
     planned = plan_orders(args.orders, args.seed)
     started = time.monotonic()
-    with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
+    # On AWS a failed message returns after the visibility timeout (at least six function timeouts),
+    # so its maxReceiveCount retries outlast any invocation still holding what it started (a killed
+    # instance's in-progress idempotency record lives until its deadline). The embedded cloud's
+    # one-second retry would spend all five receives within that deadline; ten seconds keeps the
+    # relation (5 x 10 s > the 30 s function timeout) and still lets the run finish in minutes.
+    with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack, retry_delay_seconds=RETRY_DELAY_SECONDS) as cloud:
         logs = cloud.functions.logs_dir.relative_to(PROJECT_DIR)
         print(f"embedded cloud up in {time.monotonic() - started:.1f}s; function logs in {logs}")
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
