@@ -165,3 +165,44 @@ def test_a_stream_reader_opened_before_a_cancelled_transaction_sees_later_writes
     records = _records(bare_moto, iterator)
     assert [r["dynamodb"]["Keys"]["sk"]["S"] for r in records] == ["TIMELINE#later"]
     assert _everything(dynamodb, table, order)[-1] == _item(order, "TIMELINE#later", event="later")
+
+
+def test_a_cancelled_transaction_across_tables_puts_back_an_item_changed_in_place(bare_moto):
+    dynamodb = client("dynamodb", bare_moto)
+    run = uuid.uuid4().hex[:8]
+    for table, key in ((f"stock-{run}", "sku"), (f"reservations-{run}", "orderId")):
+        dynamodb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    dynamodb.put_item(TableName=f"stock-{run}", Item={"sku": {"S": "MUG"}, "available": {"N": "5"}})
+    tombstone = {"orderId": {"S": "o-1"}, "status": {"S": "CANCELLED"}}
+    dynamodb.put_item(TableName=f"reservations-{run}", Item=tombstone)
+
+    error = _cancelled(
+        dynamodb,
+        [
+            {
+                "Update": {
+                    "TableName": f"stock-{run}",
+                    "Key": {"sku": {"S": "MUG"}},
+                    "UpdateExpression": "SET available = available - :q",
+                    "ConditionExpression": "available >= :q",
+                    "ExpressionAttributeValues": {":q": {"N": "2"}},
+                }
+            },
+            _put(
+                f"reservations-{run}",
+                {"orderId": {"S": "o-1"}, "status": {"S": "RESERVED"}},
+                ConditionExpression="attribute_not_exists(orderId)",
+            ),
+        ],
+    )
+
+    assert [reason["Code"] for reason in error.response["CancellationReasons"]] == ["None", "ConditionalCheckFailed"]
+    stock = dynamodb.get_item(TableName=f"stock-{run}", Key={"sku": {"S": "MUG"}}, ConsistentRead=True)["Item"]
+    assert stock["available"] == {"N": "5"}
+    reservation = dynamodb.get_item(TableName=f"reservations-{run}", Key={"orderId": {"S": "o-1"}}, ConsistentRead=True)
+    assert reservation["Item"] == tombstone
