@@ -71,6 +71,10 @@ def test_a_flaky_gateway_fails_the_first_delivery_and_charges_once_on_the_retry(
     assert payment.payment(order_id)["status"] == "CAPTURED"
     only(payment.cloud.published(), "payment.captured")
     assert len(payment.charges()) == 1
+    # The provider keeps the failed attempt on the key's record: what an operator (or a test) sees.
+    [key] = [i for i in payment.cloud.items("gateway") if i["chargeKey"]["S"] == f"key#order-{order_id}"]
+    assert key["state"]["S"] == "CAPTURED"
+    assert key["failedAt"]["S"] < key["settledAt"]["S"]
 
 
 def test_a_reservation_delivered_three_times_charges_once(payment, order_id):
