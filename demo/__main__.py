@@ -7,7 +7,7 @@ from pathlib import Path
 
 from demo.scenarios import SCENARIOS, STOCK, Scenario
 from saga_client import SagaTarget
-from saga_client.operations import event_log, get_order, place_order, seed_stock, stock_level
+from saga_client.operations import event_log, first_of_each, get_order, place_order, seed_stock, stock_level
 from saga_client.state import NotificationInbox, SagaState
 from saga_client.target import eventually
 
@@ -52,10 +52,10 @@ def _final(saga: SagaTarget, order_id: str) -> dict | None:
 
 def _quiet_event_log(saga: SagaTarget, order_id: str, quiet_seconds: float = 1.5) -> list[dict]:
     """The order's events once no new one has arrived for a moment: compensations trail the status."""
-    events, since = event_log(saga, order_id), time.monotonic()
+    events, since = first_of_each(event_log(saga, order_id)), time.monotonic()
     while time.monotonic() - since < quiet_seconds:
         time.sleep(0.3)
-        latest = event_log(saga, order_id)
+        latest = first_of_each(event_log(saga, order_id))
         if len(latest) != len(events):
             events, since = latest, time.monotonic()
     return events

@@ -55,10 +55,13 @@ def get_order(target: SagaTarget, order_id: str) -> HttpResponse:
 
 
 def event_log(target: SagaTarget, correlation_id: str) -> list[dict[str, Any]]:
-    """The saga's events for one order, oldest first, as the global bus's event log saw them."""
+    """Every entry the global bus's event log holds for one order, oldest first.
+
+    An event the bus carried twice is listed twice: at-least-once delivery is what tests of
+    duplicates must be able to see. `first_of_each` gives one entry per event id."""
     logs = target.client("logs")
     group = target.outputs["eventLogGroup"]
-    found: list[dict[str, Any]] = []
+    found: list[tuple[str, int, dict[str, Any]]] = []
     # A quoted term pattern lets CloudWatch Logs do the searching on a real, busy log group.
     kwargs: dict[str, Any] = {"logGroupName": group, "filterPattern": f'"{correlation_id}"'}
     while True:
@@ -67,12 +70,17 @@ def event_log(target: SagaTarget, correlation_id: str) -> list[dict[str, Any]]:
             envelope = json.loads(entry["message"])
             cloudevent = envelope.get("detail", {})
             if cloudevent.get("correlationid") == correlation_id:
-                found.append(cloudevent)
+                found.append((cloudevent["time"], entry["timestamp"], cloudevent))
         if not page.get("nextToken"):
             break
         kwargs["nextToken"] = page["nextToken"]
-    unique = {event["id"]: event for event in found}
-    return sorted(unique.values(), key=lambda event: event["time"])
+    return [event for _, _, event in sorted(found, key=lambda logged: logged[:2])]
+
+
+def first_of_each(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per event id (the first), for reading a saga rather than checking its delivery."""
+    seen: set[str] = set()
+    return [event for event in events if not (event["id"] in seen or seen.add(event["id"]))]
 
 
 def queue_messages(target: SagaTarget, queue_url: str) -> list[dict[str, Any]]:

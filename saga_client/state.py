@@ -38,8 +38,20 @@ def loyalty_ledger(target: SagaTarget, customer_id: str) -> list[dict[str, Any]]
     return [plain(item) for item in items]
 
 
-def loyalty_balance(target: SagaTarget, customer_id: str) -> int:
-    return sum(int(entry["points"]) for entry in loyalty_ledger(target, customer_id))
+def loyalty_entries(target: SagaTarget, customer_id: str) -> tuple[tuple[str, str, int, str], ...]:
+    """The customer's ledger, entry by entry: (order id, kind, points, when recorded). A net balance
+    would hide an award and a revocation that were both counted twice."""
+    return tuple(
+        sorted(
+            (entry["orderId"], entry["kind"], int(entry["points"]), entry["recordedAt"])
+            for entry in loyalty_ledger(target, customer_id)
+        )
+    )
+
+
+def gateway_key(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
+    """The (simulated) provider's record of the order's idempotency key: its attempts and outcome."""
+    return read_item(target, "payment", "gateway", {"chargeKey": f"key#order-{order_id}"})
 
 
 @dataclass
@@ -111,7 +123,8 @@ class SagaState:
     reservation: dict[str, Any] | None
     payment: dict[str, Any] | None
     shipment: dict[str, Any] | None
-    loyalty_balance: int
+    # Every ledger entry of the order's customer, not their sum.
+    loyalty: tuple[tuple[str, str, int, str], ...]
     # The provider's view: one entry per charge ever taken, with its state (CAPTURED or REFUNDED).
     charges: tuple[str, ...]
 
@@ -123,6 +136,6 @@ class SagaState:
             reservation=reservation(target, order_id),
             payment=payment(target, order_id),
             shipment=shipment(target, order_id),
-            loyalty_balance=loyalty_balance(target, order["customerId"]),
+            loyalty=loyalty_entries(target, order["customerId"]),
             charges=tuple(charge["state"] for charge in gateway_charges(target, order_id)),
         )

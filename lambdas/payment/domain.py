@@ -183,5 +183,6 @@ def idempotency_key(order_id: str) -> str:
 
 
 def masked(token: str) -> str:
-    """Enough of a payment method token to tell two apart in a log, never the whole of it."""
-    return f"{token[:4]}…{token[-2:]}" if len(token) > 8 else "tok_…"
+    """Enough of a payment method token to tell two apart in a log, and no more: its last two
+    characters, never a run of four (the common `tok_` prefix included)."""
+    return f"…{token[-2:]}" if len(token) > 8 else "…"

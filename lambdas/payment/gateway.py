@@ -9,7 +9,8 @@ charges twice. Tokens drive every path the saga must survive:
 - any other `tok_…` → Captured
 
 Items (hash key `chargeKey`):
-- `key#<idempotency key>`: state ATTEMPTED | CAPTURED | DECLINED, chargeId when captured
+- `key#<idempotency key>`: state ATTEMPTED | CAPTURED | DECLINED, chargeId when captured, failedAt
+  when an attempt failed transiently (kept once the key settles: the provider's log of attempts)
 - `charge#<charge id>`:    state CAPTURED | REFUNDED, amount, currency, refundId when refunded
 """
 
@@ -91,14 +92,14 @@ class SimulatedGateway:
         return None
 
     def _first_attempt(self, idempotency_key: str) -> bool:
-        """Record an attempt for the key; true only for the very first one."""
+        """Record the first attempt for the key, which fails; true only for that one."""
         try:
             self._db.put_item(
                 TableName=self._table,
                 Item={
                     "chargeKey": {"S": f"key#{idempotency_key}"},
                     "state": {"S": "ATTEMPTED"},
-                    "attemptedAt": {"S": _now()},
+                    "failedAt": {"S": _now()},
                 },
                 ConditionExpression="attribute_not_exists(chargeKey)",
             )
@@ -111,13 +112,9 @@ class SimulatedGateway:
     def _settle(self, idempotency_key: str, outcome: Captured | Declined, amount: Money) -> Captured | Declined:
         """Write the key's outcome (and the charge) once; a concurrent settler's outcome wins."""
         now = _now()
-        key_item: dict[str, Any] = {
-            "chargeKey": {"S": f"key#{idempotency_key}"},
-            "settledAt": {"S": now},
-        }
         writes: list[dict[str, Any]] = []
         if isinstance(outcome, Captured):
-            key_item |= {"state": {"S": "CAPTURED"}, "chargeId": {"S": outcome.charge_id}}
+            state, detail = "CAPTURED", ("chargeId", outcome.charge_id)
             writes.append(
                 {
                     "Put": {
@@ -135,15 +132,22 @@ class SimulatedGateway:
                 }
             )
         else:
-            key_item |= {"state": {"S": "DECLINED"}, "declineReason": {"S": outcome.reason}}
+            state, detail = "DECLINED", ("declineReason", outcome.reason)
         writes.append(
             {
-                "Put": {
+                # An update, not a put: the record of a failed attempt stays with the settled key.
+                "Update": {
                     "TableName": self._table,
-                    "Item": key_item,
+                    "Key": {"chargeKey": {"S": f"key#{idempotency_key}"}},
+                    "UpdateExpression": "SET #s = :state, settledAt = :now, #detail = :detail",
                     "ConditionExpression": "attribute_not_exists(chargeKey) OR #s = :attempted",
-                    "ExpressionAttributeNames": {"#s": "state"},
-                    "ExpressionAttributeValues": {":attempted": {"S": "ATTEMPTED"}},
+                    "ExpressionAttributeNames": {"#s": "state", "#detail": detail[0]},
+                    "ExpressionAttributeValues": {
+                        ":state": {"S": state},
+                        ":now": {"S": now},
+                        ":detail": {"S": detail[1]},
+                        ":attempted": {"S": "ATTEMPTED"},
+                    },
                 }
             }
         )
@@ -152,10 +156,10 @@ class SimulatedGateway:
         except ClientError as error:
             if error.response["Error"]["Code"] != "TransactionCanceledException":
                 raise
-            settled = self._settled(idempotency_key)
-            if settled is None:
+            earlier = self._settled(idempotency_key)
+            if earlier is None:
                 raise GatewayUnavailable("the gateway could not settle the charge; nothing was charged") from error
-            return settled
+            return earlier
         return outcome
 
     def _item(self, charge_key: str) -> dict[str, Any] | None:

@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, given, settings
 
 from saga_client import SagaTarget
 
-MINIMUM_REQUESTS = 500
 # Examples per operation. Each accepted POST starts a saga (about ten events through the
 # emulator), so POST gets fewer than the cheap reads and refusals.
 OPERATIONS = {"POST /orders": 100, "GET /orders/{order_id}": 250, "POST /orders/{order_id}/cancel": 200}
-requests_sent: list[str] = []
+# Each operation's own test must have sent at least this share of its examples (550 requests in all):
+# Hypothesis may stop a little early when it judges the space explored.
+MINIMUM_SHARE = 0.9
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ def test_the_document_lists_exactly_the_operations_under_test(order_api):
 def test_every_response_is_what_the_document_promises(order_api, saga, label):
     method, path = label.split(" ", 1)
     operation = order_api[path][method]
+    requests_sent: list[str] = []
 
     @given(case=operation.as_strategy())
     @settings(
@@ -53,7 +55,5 @@ def test_every_response_is_what_the_document_promises(order_api, saga, label):
 
     conforms()
 
-
-def test_enough_requests_were_generated():
-    print(f"schemathesis sent {len(requests_sent)} requests")
-    assert len(requests_sent) >= MINIMUM_REQUESTS
+    print(f"schemathesis sent {len(requests_sent)} requests to {label}")
+    assert len(requests_sent) >= MINIMUM_SHARE * OPERATIONS[label], requests_sent[-5:]

@@ -136,3 +136,61 @@ def test_the_receiver_refuses_a_detail_type_that_lies_about_the_event():
     body = json.dumps({"detail-type": "order.placed", "detail": event})
     with pytest.raises(InvalidEvent, match="detail-type"):
         event_from_sqs_record(body)
+
+
+# --- formats and schema ownership: checked on the way out and on the way in ---------------------
+
+BAD_FORMATS = {
+    "an envelope time that is no date-time": lambda e: e.update(time="yesterday at noon"),
+    "a data timestamp that is no date-time": lambda e: e["data"].update(reservedAt="2026-13-45T99:00:00Z"),
+    "an order id that is no uuid": lambda e: e["data"].update(orderId="order-42"),
+}
+
+
+def _with(flaw) -> dict:
+    event = reserved()
+    flaw(event)
+    return event
+
+
+@pytest.mark.parametrize("flaw", BAD_FORMATS)
+def test_the_publisher_enforces_formats(flaw):
+    client = MagicMock()
+    with pytest.raises(InvalidEvent, match="is not a"):
+        EventPublisher(client, "global").publish([_with(BAD_FORMATS[flaw])])
+    client.put_events.assert_not_called()
+
+
+@pytest.mark.parametrize("flaw", BAD_FORMATS)
+def test_the_receiver_enforces_formats(flaw):
+    event = _with(BAD_FORMATS[flaw])
+    body = json.dumps({"detail-type": event["type"], "source": event["source"], "detail": event})
+    with pytest.raises(InvalidEvent, match="is not a"):
+        event_from_sqs_record(body)
+
+
+def _released_data_under_the_reserved_type() -> dict:
+    """inventory.reserved pointing at inventory.released's schema, with data valid for that
+    schema: only the pairing of type and dataschema is wrong."""
+    event = new_event(
+        "inventory.released",
+        {"orderId": ORDER_ID, "lines": [{"sku": "MUG", "quantity": 1}], "releasedAt": "2026-01-01T00:00:00Z"},
+        source="saga.inventory",
+        correlation_id=ORDER_ID,
+        causation_id="cause-1",
+    )
+    return {**event, "type": "inventory.reserved"}
+
+
+def test_the_publisher_refuses_a_dataschema_that_belongs_to_another_type():
+    client = MagicMock()
+    with pytest.raises(InvalidEvent, match="another type's"):
+        EventPublisher(client, "global").publish([_released_data_under_the_reserved_type()])
+    client.put_events.assert_not_called()
+
+
+def test_the_receiver_refuses_a_dataschema_that_belongs_to_another_type():
+    event = _released_data_under_the_reserved_type()
+    body = json.dumps({"detail-type": event["type"], "source": event["source"], "detail": event})
+    with pytest.raises(InvalidEvent, match="another type's"):
+        event_from_sqs_record(body)

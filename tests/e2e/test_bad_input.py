@@ -1,7 +1,7 @@
 """Bad input is refused with a reason; poison is dead-lettered; duplicates change nothing."""
 
-import json
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -9,13 +9,12 @@ from saga_client.operations import (
     event_log,
     get_order,
     place_order,
-    queue_depth,
     reservation,
     seed_stock,
     stock_level,
 )
-from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
+from tests.e2e.redelivery import redeliver
 
 
 def orders_of(saga, customer_id):
@@ -84,26 +83,16 @@ def test_the_same_event_delivered_twice_reserves_once(saga, sku, patience):
     seed_stock(saga, {mug: 5})
     order_id = place_order(saga, an_order((mug, 2))).body["orderId"]
     settled_order(saga, order_id, {"CONFIRMED"}, patience)
-    placed = next(
+    [placed] = [
         e for e in event_log(saga, order_id) if e["type"] == "order.placed" and e["dataschema"].endswith("/v2.json")
-    )
+    ]
 
-    # Deliver order.placed again the way EventBridge would: through the global bus.
-    saga.client("events").put_events(
-        Entries=[
-            {
-                "EventBusName": saga.outputs["globalBusName"],
-                "Source": placed["source"],
-                "DetailType": placed["type"],
-                "Detail": json.dumps(placed),
-            }
-        ]
-    )
-    inventory_queue = saga.context("inventory")["queueUrl"]
-    eventually(lambda: True if queue_depth(saga, inventory_queue) == 0 else None, timeout=patience)
+    # Deliver order.placed again the way EventBridge would: through the global bus, to inventory.
+    assert redeliver(saga, [placed], patience) == {"inventory": {placed["id"]}}
 
     assert stock_level(saga, mug) == 3
     assert reservation(saga, order_id)["status"] == "RESERVED"
-    reserved = [e for e in event_log(saga, order_id) if e["type"] == "inventory.reserved"]
-    assert len(reserved) == 1
+    logged = Counter((e["type"], e["id"]) for e in event_log(saga, order_id))
+    assert logged[("order.placed", placed["id"])] == 2
+    assert [count for (event_type, _), count in logged.items() if event_type == "inventory.reserved"] == [1]
     assert get_order(saga, order_id).body["status"] == "CONFIRMED"

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from collections import Counter
 
 import pytest
 
@@ -18,9 +19,23 @@ from saga_client.operations import (
 from saga_client.state import SagaState
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
+from tests.e2e.redelivery import consumers_of, redeliver
 from tests.e2e.test_saga import notified, timeline_with
 
 CONSUMING_CONTEXTS = sorted({c for e in load_catalog().events for c in e.consumers})
+# What an order to a country that is not served publishes, one event each.
+SAGA_OF_AN_UNSERVED_ORDER = [
+    "order.placed",  # v1, for payment and shipping
+    "order.placed",  # v2, for inventory
+    "inventory.reserved",
+    "payment.captured",
+    "loyalty.points-awarded",
+    "shipping.failed",
+    "order.cancelled",
+    "inventory.released",
+    "payment.refunded",
+    "loyalty.points-revoked",
+]
 
 
 def drained(saga, timeout, quiet_checks=3):
@@ -60,28 +75,21 @@ def test_every_event_delivered_twice_has_no_double_effect_anywhere(saga, sku, in
     drained(saga, patience)
     before = SagaState.read(saga, order_id)
     events = event_log(saga, order_id)
-    assert len(events) >= 9
+    logged_once = Counter(event["id"] for event in events)
+    assert sorted(event["type"] for event in events) == sorted(SAGA_OF_AN_UNSERVED_ORDER)
+    assert set(logged_once.values()) == {1}
 
     # Every integration event of this saga, delivered a second time through the global bus.
-    for event in events:
-        response = saga.client("events").put_events(
-            Entries=[
-                {
-                    "EventBusName": saga.outputs["globalBusName"],
-                    "Source": event["source"],
-                    "DetailType": event["type"],
-                    "Detail": json.dumps(event),
-                }
-            ]
-        )
-        assert response["FailedEntryCount"] == 0
-    drained(saga, patience)
+    taken = redeliver(saga, events, patience)
 
+    assert taken == {context: {e["id"] for e in events if context in consumers_of(e)} for context in CONSUMING_CONTEXTS}
+    drained(saga, patience)
     after = SagaState.read(saga, order_id)
     assert after == before
     assert stock_level(saga, mug) == 5
-    assert len(event_log(saga, order_id)) == len(events)
-    assert len([m for m in inbox.messages_for(order_id) if m["kind"] == "order.cancelled"]) == 1
+    # The bus logged each copy it carried, and nothing new was published in answer to them.
+    assert Counter(event["id"] for event in event_log(saga, order_id)) == {i: 2 for i in logged_once}
+    assert [m["kind"] for m in inbox.messages_for(order_id)] == ["order.cancelled"]
     assert get_order(saga, order_id).body["timeline"] == before.order["timeline"]
 
 

@@ -23,15 +23,18 @@ def test_every_work_queue_redrives_to_its_own_contexts_dlq(program):
 def test_visibility_timeout_is_at_least_six_function_timeouts(program):
     functions = {r.name: r for r in program.of_type("aws:lambda/function:Function")}
     queues = _queues(program)
+    checked = []
     for mapping in program.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
         queue = next(
             (q for q in queues.values() if q.outputs["arn"] == mapping.inputs["eventSourceArn"]),
             None,
         )
         if queue is None:
-            continue
+            continue  # a stream mapping
         function = next(f for f in functions.values() if f.outputs["arn"] == mapping.inputs["functionName"])
         assert queue.inputs["visibilityTimeoutSeconds"] >= 6 * function.inputs["timeout"]
+        checked.append(queue.name)
+    assert sorted(checked) == sorted(name for name in queues if not name.endswith("-dlq"))
 
 
 def test_every_event_source_mapping_reports_partial_batch_failures(program):
@@ -56,6 +59,7 @@ def test_stream_mappings_give_up_into_a_dead_letter_queue(program):
 
 
 def test_queues_and_tables_are_encrypted_and_tables_recoverable(program):
+    assert program.of_type("aws:sqs/queue:Queue") and program.of_type("aws:dynamodb/table:Table")
     for queue in program.of_type("aws:sqs/queue:Queue"):
         assert queue.inputs["sqsManagedSseEnabled"] is True
     for table in program.of_type("aws:dynamodb/table:Table"):
@@ -64,7 +68,10 @@ def test_queues_and_tables_are_encrypted_and_tables_recoverable(program):
 
 
 def test_every_log_group_has_a_retention(program):
-    for group in program.of_type("aws:cloudwatch/logGroup:LogGroup"):
+    # The event log and one per function, at least.
+    groups = program.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert len(groups) >= 1 + len(program.of_type("aws:lambda/function:Function"))
+    for group in groups:
         assert group.inputs.get("retentionInDays", 0) > 0, group.name
 
 
@@ -73,9 +80,10 @@ def test_each_dlq_and_each_function_is_watched_by_an_alarm(program):
     topic = next(t for t in program.of_type("aws:sns/topic:Topic") if t.name == "saga-operations").outputs["arn"]
     assert all(alarm.inputs["alarmActions"] == [topic] for alarm in alarms)
     watched = {str(sorted(a.inputs["dimensions"].values())) for a in alarms}
-    for queue in program.of_type("aws:sqs/queue:Queue"):
-        if queue.name.endswith("-dlq"):
-            assert str([queue.outputs["name"]]) in watched
+    dead_letter_queues = [q for q in program.of_type("aws:sqs/queue:Queue") if q.name.endswith("-dlq")]
+    assert dead_letter_queues and program.of_type("aws:lambda/function:Function")
+    for queue in dead_letter_queues:
+        assert str([queue.outputs["name"]]) in watched
     for function in program.of_type("aws:lambda/function:Function"):
         metrics = {
             a.inputs["metricName"]

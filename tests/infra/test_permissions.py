@@ -39,7 +39,9 @@ def _as_list(value):
 
 
 def test_no_statement_grants_a_wildcard_action_or_resource(program):
-    for _, role, statements in _function_roles(program):
+    roles = _function_roles(program)
+    assert roles and all(statements for _, _, statements in roles)
+    for _, role, statements in roles:
         for statement in statements:
             for action in _as_list(statement["Action"]):
                 assert "*" not in action, (role, action)
@@ -69,12 +71,17 @@ def test_each_role_touches_only_its_own_contexts_resources(program):
 
 @pytest.mark.parametrize("context", catalog.contexts)
 def test_a_context_publishes_only_with_its_own_source(program, context):
-    for role_context, _, statements in _function_roles(program):
-        if role_context != context:
-            continue
-        for statement in statements:
-            if "events:PutEvents" in statement["Action"] and statement["Sid"] == "PublishOwnEvents":
-                assert statement["Condition"] == {"StringEquals": {"events:source": catalog.source_of(context)}}
+    publishing = [
+        statement
+        for role_context, _, statements in _function_roles(program)
+        if role_context == context
+        for statement in statements
+        if "events:PutEvents" in statement["Action"] and statement["Sid"] == "PublishOwnEvents"
+    ]
+    # A context that produces events publishes them (notification produces none).
+    assert bool(publishing) == bool(catalog.produced_by(context))
+    for statement in publishing:
+        assert statement["Condition"] == {"StringEquals": {"events:source": catalog.source_of(context)}}
 
 
 def test_only_contexts_that_produce_events_may_publish(program):
