@@ -1,0 +1,86 @@
+"""`./run up`: the saga on the embedded cloud, seeded with the demo's stock, until Ctrl-C.
+
+Prints what a newcomer needs next: a request to paste that places an order, the API's
+OpenAPI document, how to watch the order move, and where the function logs are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from demo.scenarios import STOCK
+from saga_client import SagaTarget
+from saga_client.operations import seed_stock
+from saga_client.orders import order_request
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+def first_order() -> dict[str, Any]:
+    """The order the printed request places: in stock, paid, shipped, so it is CONFIRMED."""
+    return order_request(("MUG-RED", 1), customer="customer-ada")
+
+
+def place_order_command(api_url: str) -> str:
+    body = json.dumps(first_order(), separators=(",", ":"))
+    return (
+        f"curl -s -X POST {shlex.quote(api_url.rstrip('/') + '/orders')} "
+        f"-H 'content-type: application/json' -d {shlex.quote(body)}"
+    )
+
+
+def watch_order_command(api_url: str) -> str:
+    return f"curl -s {shlex.quote(api_url.rstrip('/') + '/orders/')}<orderId>"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./run up", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--verbose", action="store_true", help="echo every function's log lines here too")
+    args = parser.parse_args(argv)
+
+    from localcloud import EmbeddedCloud
+    from localcloud.provisioning.deployment import state_dir
+
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    started = time.monotonic()
+    with EmbeddedCloud.start(PROJECT_DIR, args.stack, echo=sys.stderr if args.verbose else None) as cloud:
+        saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
+        seed_stock(saga, STOCK)
+        api = saga.api_url
+        logs = cloud.functions.logs_dir if cloud.functions else None
+        print(
+            f"The order saga is up on the embedded cloud ({time.monotonic() - started:.1f}s); stock: {STOCK}\n\n"
+            f"Place an order:\n  {place_order_command(api)}\n\n"
+            f"Watch it move (status and timeline; CONFIRMED within a second or two):\n"
+            f"  {watch_order_command(api)}\n\n"
+            f"The API's OpenAPI document: {api}/openapi.json\n"
+            f"Cancel an order that is not yet confirmed: curl -s -X POST {api}/orders/<orderId>/cancel\n"
+            f"Function logs: {logs}{'' if args.verbose else ' (--verbose echoes them here)'}\n"
+            f"AWS endpoint for the CLI or boto3: export AWS_ENDPOINT_URL={cloud.endpoint_url}\n"
+            f"Stack outputs (every resource's name): {state_dir(PROJECT_DIR, args.stack) / 'outputs.json'}\n\n"
+            "Running; Ctrl-C stops.",
+            flush=True,
+        )
+        reported: dict[str, int] = {}
+        while not stopped.wait(1):
+            # An instance that dies is replaced, as Lambda replaces an execution environment; say so.
+            deaths = {name: s["deaths"] for name, s in cloud.functions.stats().items()} if cloud.functions else {}
+            if any(count > reported.get(name, 0) for name, count in deaths.items()):
+                print(f"function instances died and were replaced: {deaths}", file=sys.stderr)
+                reported = deaths
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
