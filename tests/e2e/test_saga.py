@@ -8,7 +8,7 @@ status and timeline.
 import pytest
 
 from saga_client.operations import get_order, place_order, reservation, seed_stock, stock_level
-from saga_client.state import SagaState, gateway_key, payment
+from saga_client.state import SagaState, gateway_key, payment, shipment
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
 
@@ -152,6 +152,8 @@ def test_a_customer_cancel_before_payment_charges_nothing(saga, sku, inbox, pati
         lambda: (reservation(saga, order_id) or {}).get("status") in {"CANCELLED", "RELEASED"} or None,
         timeout=patience,
     )
+    # Shipping hears of the cancellation on its own queue, as late as it likes.
+    eventually(lambda: (shipment(saga, order_id) or {}).get("status") == "CANCELLED" or None, timeout=patience)
     assert stock_level(saga, mug) == 5
     state = SagaState.read(saga, order_id)
     assert state.order["cancellationReason"] == "CUSTOMER_REQUEST"

@@ -121,7 +121,8 @@ def test_the_api_function_beyond_its_reserved_concurrency_is_throttled(cloud):
     )
     with ThreadPoolExecutor(2) as callers:
         # Reserved concurrency 2: two slow requests take every instance the function may have.
-        slow = [callers.submit(_request, url + "sleep/4") for _ in range(2)]
+        # Long enough that a loaded machine still refuses the third call while both are busy.
+        slow = [callers.submit(_request, url + "sleep/8") for _ in range(2)]
         eventually(lambda: cloud.functions.stats()["api"]["busy"] == 2 or None, timeout=15, interval=0.05)
 
         with pytest.raises(lambda_client.exceptions.TooManyRequestsException) as refused:
@@ -131,7 +132,7 @@ def test_the_api_function_beyond_its_reserved_concurrency_is_throttled(cloud):
         # API Gateway treats an invocation Lambda refused as an internal error.
         assert _request(url + "orders/1") == (500, {"message": "Internal Server Error"})
 
-        assert [call.result() for call in slow] == [(200, {"slept": 4.0})] * 2
+        assert [call.result() for call in slow] == [(200, {"slept": 8.0})] * 2
     assert _request(url + "orders/1")[0] == 200
 
 
