@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from benchmarks.report import write_section
 from tests.harness.deployment import deployment
@@ -26,9 +27,11 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 BUNDLE_PATH = os.pathsep.join([str(PROJECT_DIR / "lambdas"), str(PROJECT_DIR)])
 BASELINE = "boto3"
 BUDGET = 1.5  # issue 12: no handler may cost more than 1.5 x a bare `import boto3` to import
+# CPU time, not wall time: an import is CPU-bound, and on a machine shared with other work the
+# wall clock mostly measures the neighbours. (Wall time is printed alongside, for the record.)
 _TIMED_IMPORT = (
-    "import time, importlib, sys; started = time.perf_counter(); importlib.import_module(sys.argv[1]); "
-    "print(time.perf_counter() - started)"
+    "import time, importlib, sys; cpu, wall = time.process_time(), time.perf_counter(); "
+    "importlib.import_module(sys.argv[1]); print(time.process_time() - cpu, time.perf_counter() - wall)"
 )
 
 
@@ -47,41 +50,49 @@ def lambda_environment(function_name: str, declared: dict[str, str]) -> dict[str
     }
 
 
-def import_seconds(module: str, environment: dict[str, str]) -> float:
+class Timing(NamedTuple):
+    cpu: float  # seconds of CPU the import took
+    wall: float  # seconds on the clock
+
+
+def timed_import(module: str, environment: dict[str, str]) -> Timing:
     result = subprocess.run(
         [sys.executable, "-c", _TIMED_IMPORT, module], env=environment, capture_output=True, text=True, check=True
     )
-    return float(result.stdout)
+    cpu, wall = result.stdout.split()
+    return Timing(float(cpu), float(wall))
 
 
-def measure(rounds: int) -> tuple[dict[str, list[float]], dict[str, str]]:
-    """Import seconds per module, and the function each handler module is deployed as."""
+def measure(rounds: int) -> tuple[dict[str, list[Timing]], dict[str, str]]:
+    """Import timings per module, and the function each handler module is deployed as."""
     functions = {f.module: f for f in deployment().functions}
     environments = {module: lambda_environment(f.name, f.environment) for module, f in functions.items()}
     environments[BASELINE] = lambda_environment("baseline", {})
-    seconds: dict[str, list[float]] = {module: [] for module in environments}
+    timings: dict[str, list[Timing]] = {module: [] for module in environments}
     order = list(environments)
     for _ in range(rounds):
         random.shuffle(order)  # interleaved, so a busy spell on the machine hits every module alike
         for module in order:
-            seconds[module].append(import_seconds(module, environments[module]))
-    return seconds, {module: f.name for module, f in functions.items()}
+            timings[module].append(timed_import(module, environments[module]))
+    return timings, {module: f.name for module, f in functions.items()}
 
 
-def table(seconds: dict[str, list[float]], names: dict[str, str]) -> list[str]:
-    baseline = statistics.median(seconds[BASELINE])
+def table(timings: dict[str, list[Timing]], names: dict[str, str]) -> list[str]:
+    def median(module: str, clock: str) -> float:
+        return statistics.median(getattr(t, clock) for t in timings[module])
+
+    base_cpu, base_wall = median(BASELINE, "cpu"), median(BASELINE, "wall")
     lines = [
-        "| handler module | function | median import | min | x `import boto3` |",
-        "|---|---|---:|---:|---:|",
-        f"| `import boto3` (baseline) | | {baseline * 1e3:.0f} ms | {min(seconds[BASELINE]) * 1e3:.0f} ms | 1.00 |",
+        "| handler module | function | CPU | x `import boto3` | wall clock | x `import boto3` |",
+        "|---|---|---:|---:|---:|---:|",
+        f"| `import boto3` (baseline) | | {base_cpu * 1e3:.0f} ms | 1.00 | {base_wall * 1e3:.0f} ms | 1.00 |",
     ]
     for module in sorted(names):
-        median = statistics.median(seconds[module])
-        ratio = median / baseline
-        verdict = "" if ratio <= BUDGET else " (over budget)"
+        cpu, wall = median(module, "cpu"), median(module, "wall")
+        verdict = "" if cpu / base_cpu <= BUDGET else " (over budget)"
         lines.append(
-            f"| `{module}` | {names[module]} | {median * 1e3:.0f} ms | {min(seconds[module]) * 1e3:.0f} ms "
-            f"| {ratio:.2f}{verdict} |"
+            f"| `{module}` | {names[module]} | {cpu * 1e3:.0f} ms | {cpu / base_cpu:.2f}{verdict} "
+            f"| {wall * 1e3:.0f} ms | {wall / base_wall:.2f} |"
         )
     return lines
 
@@ -122,8 +133,8 @@ def main() -> None:
     if args.why:
         print("\n".join(heaviest_imports(args.why, rounds=3)))
         return
-    seconds, names = measure(args.rounds)
-    lines = table(seconds, names)
+    timings, names = measure(args.rounds)
+    lines = table(timings, names)
     print("\n".join(lines))
     if args.write_docs:
         body = "\n".join(
@@ -132,7 +143,9 @@ def main() -> None:
                 "",
                 "Each deployed function's handler module imported in a fresh interpreter with the function's",
                 "declared environment (clients, loggers and validators built at import included), next to a",
-                f"bare `import boto3`, interleaved, {args.rounds} rounds; median and fastest of the rounds.",
+                f"bare `import boto3`, interleaved, {args.rounds} rounds; medians. The budget and the verdicts",
+                "are on CPU time: an import is CPU-bound, and the wall clock of a shared machine mostly",
+                "measures the neighbours.",
                 f"Budget: {BUDGET} x `import boto3`.",
                 "",
                 *lines,
