@@ -1,6 +1,6 @@
 """docs/performance.md: each benchmark run with `--write-docs` rewrites its own section.
 
-A section lives between `<!-- <name>:begin -->` and `<!-- <name>:end -->`, so the
+A section lives between `<!-- <name>:start -->` and `<!-- <name>:end -->`, so the
 benchmarks can be run one at a time and each keeps the other's figures.
 """
 
@@ -30,7 +30,7 @@ def machine() -> str:
 
 def write_section(name: str, body: str) -> Path:
     """Replace (or append) the section `name` of docs/performance.md with `body`."""
-    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    begin, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     stamped = f"{begin}\n{body.rstrip()}\n\n_Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}._\n{end}"
     text = PERFORMANCE_DOC.read_text() if PERFORMANCE_DOC.exists() else _PREAMBLE
     if begin in text and end in text:
