@@ -74,7 +74,7 @@ class EventPlatform(pulumi.ComponentResource):
             f"{name}-operations", kms_master_key_id=self.operations_key.arn, opts=child
         )
 
-        # Our own dependencies (cloudevents, jsonschema); scripts/build_layer.py fills the folder.
+        # Our own dependencies (cloudevents, jsonschema-rs); scripts/build_layer.py fills the folder.
         self.dependencies_layer = aws.lambda_.LayerVersion(
             f"{name}-dependencies",
             layer_name=f"{pulumi.get_project()}-{stack}-dependencies",

@@ -1,8 +1,8 @@
 """Build our dependencies layer (lambdas/requirements.txt) for Lambda's Linux x86_64 Python 3.11.
 
 Run before `pulumi up`; the platform component zips `build/lambda-layer` as the layer.
-Wheels are taken for Lambda's platform, not this machine's, because jsonschema pulls
-in rpds-py, which is compiled.
+Wheels are taken for Lambda's platform, not this machine's, because jsonschema-rs is
+compiled (its wheel is manylinux2014 x86_64, abi3, so it runs on Lambda's Python 3.11).
 """
 
 import shutil

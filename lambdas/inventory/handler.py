@@ -26,7 +26,8 @@ SOURCE = "saga.inventory"
 
 logger = Logger(service="inventory")
 metrics = Metrics(namespace="OrderSaga", service="inventory")
-store = InventoryStore(boto3.client("dynamodb"), os.environ["STOCK_TABLE"], os.environ["RESERVATIONS_TABLE"])
+dynamodb = boto3.client("dynamodb")
+store = InventoryStore(dynamodb, os.environ["STOCK_TABLE"], os.environ["RESERVATIONS_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
@@ -117,6 +118,7 @@ consume = EventConsumer(
     # order.placed v2: inventory has moved to the minimised event (lines are all it needs).
     {("order.placed", 2): reserve_stock, ("order.cancelled", 1): release_stock},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+    dynamodb_client=dynamodb,
 )
 
 handle = consume.lambda_handler(metrics)

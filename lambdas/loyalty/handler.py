@@ -17,7 +17,8 @@ SOURCE = "saga.loyalty"
 
 logger = Logger(service="loyalty")
 metrics = Metrics(namespace="OrderSaga", service="loyalty")
-ledger = LedgerStore(boto3.client("dynamodb"), os.environ["LEDGER_TABLE"])
+dynamodb = boto3.client("dynamodb")
+ledger = LedgerStore(dynamodb, os.environ["LEDGER_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
@@ -71,6 +72,7 @@ consume = EventConsumer(
     logger,
     {("payment.captured", 1): award_points, ("payment.refunded", 1): revoke_points},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+    dynamodb_client=dynamodb,
 )
 
 handle = consume.lambda_handler(metrics)

@@ -17,6 +17,7 @@ from notification.messages import CustomerMessage, order_cancelled, order_confir
 logger = Logger(service="notification")
 metrics = Metrics(namespace="OrderSaga", service="notification")
 sns = boto3.client("sns")
+dynamodb = boto3.client("dynamodb")  # for the idempotency records
 TOPIC_ARN = os.environ["CUSTOMER_NOTIFICATIONS_TOPIC_ARN"]
 
 
@@ -48,6 +49,7 @@ consume = EventConsumer(
     logger,
     {("order.confirmed", 1): tell_confirmed, ("order.cancelled", 1): tell_cancelled},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+    dynamodb_client=dynamodb,
 )
 
 handle = consume.lambda_handler(metrics)

@@ -39,7 +39,8 @@ from order.store import OrderChanged, OrderExists, OrderStore
 
 logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
-store = OrderStore(boto3.client("dynamodb"), os.environ["ORDERS_TABLE"])
+dynamodb = boto3.client("dynamodb")
+store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
 app = APIGatewayHttpResolver(enable_validation=True)
 API_TITLE, API_VERSION = "Order API", "1.0.0"
 API_DESCRIPTION = "Place orders, cancel them, and follow each through the saga."
@@ -52,7 +53,8 @@ _place_once_config = IdempotencyConfig(
     payload_validation_jmespath="order",
     expires_after_seconds=24 * 3600,
 )
-_place_once_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"])
+# Our client, not a new boto3 session that would read every AWS model file again.
+_place_once_persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE"], boto3_client=dynamodb)
 # Keyed order ids are name-based UUIDs in this namespace (RFC 9562 version 5).
 _KEYED_ORDER_IDS = uuid.UUID("6f1c1d3e-2b0a-4c57-9a43-1d2f0c8b7e65")
 

@@ -29,7 +29,8 @@ from order.store import OrderStore
 
 logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
-store = OrderStore(boto3.client("dynamodb"), os.environ["ORDERS_TABLE"])
+dynamodb = boto3.client("dynamodb")
+store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
 
 
 class UnknownOrder(LookupError):
@@ -101,6 +102,7 @@ consume = EventConsumer(
         ("loyalty.points-revoked", 1): record_on_timeline,
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+    dynamodb_client=dynamodb,
 )
 
 handle = consume.lambda_handler(metrics)

@@ -160,6 +160,7 @@ consume = EventConsumer(
         ("order.cancelled", 1): refund_payment,
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+    dynamodb_client=_dynamodb,
 )
 
 handle = consume.lambda_handler(metrics)

@@ -38,6 +38,7 @@ class EventConsumer:
         logger: Logger,
         handlers: Mapping[tuple[str, int], EventHandler],
         idempotency_table: str,
+        dynamodb_client: Any,
     ) -> None:
         self.handlers = dict(handlers)
         self._logger = logger
@@ -49,7 +50,9 @@ class EventConsumer:
         self._idempotency = IdempotencyConfig(
             event_key_jmespath="[source, id]", expires_after_seconds=REMEMBER_EVENTS_FOR
         )
-        persistence = DynamoDBPersistenceLayer(table_name=idempotency_table)
+        # The function's own client: left to itself, Powertools would open a new boto3 session,
+        # which reads every AWS model file again (~50 ms more of every cold start).
+        persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb_client)
 
         @idempotent_function(
             data_keyword_argument="cloudevent",

@@ -18,7 +18,8 @@ SERVED_COUNTRIES = frozenset(os.environ["SERVED_COUNTRIES"].split(","))
 
 logger = Logger(service="shipping")
 metrics = Metrics(namespace="OrderSaga", service="shipping")
-store = ShipmentStore(boto3.client("dynamodb"), os.environ["SHIPMENTS_TABLE"])
+dynamodb = boto3.client("dynamodb")
+store = ShipmentStore(dynamodb, os.environ["SHIPMENTS_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
@@ -114,6 +115,7 @@ consume = EventConsumer(
         ("order.cancelled", 1): cancel_shipment,
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
+    dynamodb_client=dynamodb,
 )
 
 handle = consume.lambda_handler(metrics)
