@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -50,9 +48,6 @@ def main(argv: list[str] | None = None) -> int:
     from localcloud import EmbeddedCloud
     from localcloud.provisioning.deployment import state_dir
 
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     started = time.monotonic()
     with EmbeddedCloud.start(PROJECT_DIR, args.stack, echo=sys.stderr if args.verbose else None) as cloud:
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
@@ -72,13 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             "Running; Ctrl-C stops.",
             flush=True,
         )
-        reported: dict[str, int] = {}
-        while not stopped.wait(1):
-            # An instance that dies is replaced, as Lambda replaces an execution environment; say so.
-            deaths = {name: s["deaths"] for name, s in cloud.functions.stats().items()} if cloud.functions else {}
-            if any(count > reported.get(name, 0) for name, count in deaths.items()):
-                print(f"function instances died and were replaced: {deaths}", file=sys.stderr)
-                reported = deaths
+        cloud.serve_until_stopped(sys.stderr)
     return 0
 
 

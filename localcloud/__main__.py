@@ -1,33 +1,26 @@
-"""`python -m localcloud up [--stack dev] [--project-dir .]`: run the system until Ctrl-C."""
+"""`python -m localcloud up [--stack dev] [--project-dir .]`: any Pulumi project on the embedded cloud until Ctrl-C.
+
+Project-agnostic; this project's `./run up` (demo/up.py) also seeds its stock and prints a request to try.
+"""
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
 
 from localcloud.embedded_cloud import EmbeddedCloud
+from localcloud.provisioning.deployment import state_dir
 
 
 def _up(project_dir: Path, stack: str, quiet: bool) -> None:
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    signal.signal(signal.SIGINT, lambda *_: stopped.set())
     with EmbeddedCloud.start(project_dir, stack, echo=None if quiet else sys.stderr) as cloud:
         print(f"moto endpoint: {cloud.endpoint_url}   (export AWS_ENDPOINT_URL={cloud.endpoint_url})")
         for gateway in cloud.gateways.values():
             print(f"HTTP API {gateway.api.logical_name}: {gateway.url}")
-        print(f"stack outputs: {project_dir / '.localcloud' / stack / 'outputs.json'}")
+        print(f"stack outputs: {state_dir(project_dir, stack) / 'outputs.json'}")
         print("running; Ctrl-C to stop", flush=True)
-        reported: dict[str, int] = {}
-        while not stopped.wait(1):
-            # An instance that dies is replaced, as Lambda replaces an execution environment; say so.
-            deaths = {name: s["deaths"] for name, s in cloud.functions.stats().items()} if cloud.functions else {}
-            if any(count > reported.get(name, 0) for name, count in deaths.items()):
-                print(f"function instances died and were replaced: {deaths}", file=sys.stderr)
-                reported = deaths
+        cloud.serve_until_stopped(sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import signal
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -119,6 +121,19 @@ class EmbeddedCloud:
             if api_name in (gateway.api.logical_name, gateway.api.name, gateway.api.id):
                 return gateway.url
         raise KeyError(f"no HTTP API named {api_name}")
+
+    def serve_until_stopped(self, report: IO[str]) -> None:
+        """Block until SIGINT or SIGTERM, telling `report` whenever function instances died and were replaced."""
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
+        reported: dict[str, int] = {}
+        while not stopped.wait(1):
+            # An instance that dies is replaced, as Lambda replaces an execution environment; say so.
+            deaths = {name: s["deaths"] for name, s in self.functions.stats().items()} if self.functions else {}
+            if any(count > reported.get(name, 0) for name, count in deaths.items()):
+                print(f"function instances died and were replaced: {deaths}", file=report, flush=True)
+                reported = deaths
 
     def stop(self) -> None:
         self._stack.close()
