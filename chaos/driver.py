@@ -1,5 +1,7 @@
-"""Places the planned orders as a careful client would: every POST carries its Idempotency-Key
-and is retried on a throttle or a server error, so a fault never places an order twice."""
+"""Places the planned orders as careful customers would: every POST carries its Idempotency-Key
+and is retried on a throttle or a server error, so a fault never places an order twice; then
+each customer waits for the order's outcome before placing the next (a closed loop, so the
+run measures the saga under faults, not a queue growing faster than the machine can drain it)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ class PlacedOrder:
     answered_order_ids: list[str] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     cancel_status: int | None = None
-    placed_at: float = 0.0
+    # Seconds from the first POST until the order was CONFIRMED or CANCELLED; None if it was not
+    # decided within the deadline.
+    decided_after: float | None = None
     problem: str | None = None
 
 
@@ -35,11 +39,42 @@ class Placement:
     seconds: float
 
 
-def place_all(saga: SagaTarget, planned: tuple[PlannedOrder, ...], concurrency: int) -> Placement:
+def place_all(saga: SagaTarget, planned: tuple[PlannedOrder, ...], concurrency: int, deadline: float) -> Placement:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="chaos-client") as pool:
-        results = list(pool.map(lambda order: _place(saga, order), planned))
+        results = list(pool.map(lambda order: _place_and_wait(saga, order, deadline), planned))
     return Placement(results, time.monotonic() - started)
+
+
+def _place_and_wait(saga: SagaTarget, planned: PlannedOrder, deadline: float) -> PlacedOrder:
+    started = time.monotonic()
+    placed = _place(saga, planned)
+    if placed.order_id is not None:
+        placed.decided_after = _decided_within(saga, placed.order_id, started, deadline)
+    return placed
+
+
+def _decided_within(saga: SagaTarget, order_id: str, started: float, deadline: float) -> float | None:
+    # Read from the orders table, as an observer: a customer polling GET /orders/{id} would add
+    # load the API has to serve and the run would measure that instead.
+    pause = 0.2
+    while time.monotonic() - started <= deadline:
+        item = (
+            saga.client("dynamodb")
+            .get_item(
+                TableName=saga.table("order", "orders"),
+                Key={"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": "ORDER"}},
+                ProjectionExpression="#s",
+                ExpressionAttributeNames={"#s": "status"},
+                ConsistentRead=True,
+            )
+            .get("Item")
+        )
+        if item and item["status"]["S"] in ("CONFIRMED", "CANCELLED"):
+            return time.monotonic() - started
+        time.sleep(pause)
+        pause = min(pause * 1.5, 2.0)
+    return None
 
 
 def _place(saga: SagaTarget, planned: PlannedOrder) -> PlacedOrder:
@@ -52,7 +87,6 @@ def _place(saga: SagaTarget, planned: PlannedOrder) -> PlacedOrder:
             return placed
         placed.answered_order_ids.append(response.body["orderId"])
     placed.order_id = placed.answered_order_ids[0]
-    placed.placed_at = time.monotonic()
     if planned.cancel_after is not None:
         time.sleep(planned.cancel_after)
         response = _with_retries(saga, placed, "POST", f"/orders/{placed.order_id}/cancel", None, {})
