@@ -65,7 +65,7 @@ class IntegrationEvent:
         }
 
 
-def derived_event_id(cause_id: str, event_type: str, version: int = 1) -> str:
+def derived_event_id(cause_id: str, event_type: str, version: int) -> str:
     return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{cause_id}/{event_type}/v{version}"))
 
 

@@ -80,3 +80,16 @@ def test_participants_failures_map_to_cancellation_reasons():
     assert reason_for_failure("inventory.reservation-rejected", "UNKNOWN_SKU") is CancellationReason.UNKNOWN_SKU
     # A participant that refused because the order was already cancelled calls for nothing.
     assert reason_for_failure("inventory.reservation-rejected", "ORDER_CANCELLED") is None
+
+
+def test_the_customer_is_told_why_an_order_without_lines_is_refused():
+    # The API answers 422 with this text.
+    with pytest.raises(OrderRejected) as refused:
+        place_order("o1", "c1", (), "tok_visa", ADDRESS, NOW)
+    assert str(refused.value) == "an order needs at least one line"
+
+
+def test_a_placed_order_is_the_customers_request_as_asked():
+    order = an_order()
+    assert (order.order_id, order.customer_id, order.payment_method_token) == ("o1", "c1", "tok_visa")
+    assert (order.shipping_address, order.placed_at, order.version) == (ADDRESS, NOW, 1)

@@ -123,3 +123,25 @@ def test_a_masked_token_shows_no_four_characters_of_the_token_in_a_row(token):
 def test_a_masked_token_keeps_just_enough_to_tell_two_apart():
     assert masked("tok_visa_4242") == "…42"
     assert masked("tok_visa") == "…"
+
+
+def test_a_decline_recorded_without_a_reason_is_repeated_as_a_card_decline():
+    assert outcome_of(Payment("o1", S.DECLINED)) == Declined(DeclineReason.CARD_DECLINED)
+
+
+def test_a_refused_transition_names_the_order_and_both_states():
+    with pytest.raises(IllegalTransition) as refused:
+        advance(Payment("o1", S.CAPTURED), S.CHARGING)
+    assert str(refused.value) == "payment for o1: CAPTURED → CHARGING is not allowed"
+    with pytest.raises(IllegalTransition) as refused:
+        outcome_of(Payment("o2", S.INTENT))
+    assert str(refused.value) == "payment for o2 has no settled charge (INTENT)"
+
+
+def test_a_message_sent_back_for_retry_says_why_it_must_wait():
+    with pytest.raises(IntentNotYetKnown) as waiting:
+        require_intent(None)
+    assert str(waiting.value) == "no payment intent for this order yet"
+    with pytest.raises(ChargeInFlight) as waiting:
+        cancellation_step(Payment("o1", S.CHARGING))
+    assert str(waiting.value) == "a charge for this order has not settled yet"

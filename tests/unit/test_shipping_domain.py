@@ -31,8 +31,9 @@ def test_a_country_not_served_fails():
 
 
 def test_payment_before_the_destination_is_known_is_retried_not_dropped():
-    with pytest.raises(DestinationNotYetKnown):
+    with pytest.raises(DestinationNotYetKnown) as waiting:
         schedule(None, SERVED)
+    assert str(waiting.value) == "the order's destination has not arrived yet"
 
 
 def test_a_cancelled_order_books_nothing_even_when_payment_arrives_late():
@@ -59,3 +60,7 @@ def test_a_repeated_payment_repeats_the_earlier_decision():
 )
 def test_what_a_cancellation_does_depends_on_what_was_booked(shipment, step):
     assert on_cancellation(shipment) is step
+
+
+def test_a_repeated_payment_announces_the_shipment_that_was_booked():
+    assert schedule(Shipment("o1", ShipmentStatus.SCHEDULED, "DE", "s-booked"), SERVED) == Scheduled("s-booked", "DE")
