@@ -1,5 +1,6 @@
-"""Developer tools that derive artefacts from contracts/: generated docs and schema release checks.
+"""Developer tools: generated docs and schema release checks from contracts/, and mutation testing.
 
-Run them as modules from the repository root, e.g. `python -m tools.docs` or
-`python -m tools.schemas check`; none of them is shipped in a Lambda bundle.
+Run them as modules from the repository root, e.g. `python -m tools.docs`,
+`python -m tools.schemas check` or `python -m tools.mutation`; none of them is shipped in a
+Lambda bundle.
 """

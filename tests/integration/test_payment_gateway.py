@@ -107,7 +107,7 @@ def test_a_flaky_token_fails_each_key_once_then_captures(gateway, dynamodb):
             gateway.charge(key, "tok_flaky", EUROS)
         # What the retried message's log says: the retry is safe.
         assert str(failure.value) == "the gateway timed out; nothing was charged"
-        assert without_times(record(dynamodb, f"key#{key}"), "attemptedAt") == {
+        assert without_times(record(dynamodb, f"key#{key}"), "failedAt") == {
             "chargeKey": f"key#{key}",
             "state": "ATTEMPTED",
         }
@@ -115,6 +115,12 @@ def test_a_flaky_token_fails_each_key_once_then_captures(gateway, dynamodb):
     captured = gateway.charge("order-1", "tok_flaky", EUROS)
     assert isinstance(captured, Captured)
     assert gateway.charge("order-1", "tok_flaky", EUROS) == captured
+    # The provider's log of attempts keeps the failure once the key has settled.
+    assert without_times(record(dynamodb, "key#order-1"), "failedAt", "settledAt") == {
+        "chargeKey": "key#order-1",
+        "state": "CAPTURED",
+        "chargeId": captured.charge_id,
+    }
 
 
 def test_a_refund_is_booked_on_the_charge_and_repeating_it_returns_the_first_refund(gateway, dynamodb):
