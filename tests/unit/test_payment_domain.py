@@ -145,3 +145,8 @@ def test_a_message_sent_back_for_retry_says_why_it_must_wait():
     with pytest.raises(ChargeInFlight) as waiting:
         cancellation_step(Payment("o1", S.CHARGING))
     assert str(waiting.value) == "a charge for this order has not settled yet"
+
+
+def test_a_token_is_shown_in_part_only_from_nine_characters_on():
+    assert masked("tok_abcde") == "…de"
+    assert masked("tok_abcd") == "…"

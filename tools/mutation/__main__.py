@@ -6,8 +6,8 @@ python -m tools.mutation --max-children 2      # mutants tested in parallel (def
 python -m tools.mutation --report              # print the scores of the last run again, testing nothing
 
 Too slow for every test run (minutes); results are kept in .mutation/, so a second run only
-re-tests the functions that changed. Exits 1 when a mutant survives that
-tools/mutation/survivors.md does not explain.
+re-tests the functions that changed and the earlier survivors. Exits 1 when a mutant survives
+that tools/mutation/survivors.md does not explain.
 """
 
 import argparse
@@ -30,18 +30,21 @@ def main() -> int:
     args = parser.parse_args()
 
     directory = workspace.prepare()
+    tested_before = (directory / "mutants").exists()
     if not args.report:
         started = time.monotonic()
-        command = [str(MUTMUT), "run", "--max-children", str(args.max_children), *args.mutants]
-        if subprocess.run(command, cwd=directory, check=False).returncode != 0:
+        run = [str(MUTMUT), "run", "--max-children", str(args.max_children)]
+        if subprocess.run([*run, *args.mutants], cwd=directory, check=False).returncode != 0:
+            return 2
+        # mutmut re-tests a mutant only when its function changed, not when a test was added to
+        # kill it: so the survivors of earlier runs are tried again against today's tests.
+        earlier_survivors = _survivors(directory) if tested_before and not args.mutants else []
+        if earlier_survivors and subprocess.run([*run, *earlier_survivors], cwd=directory).returncode != 0:
             return 2
         print(f"\nmutation run took {time.monotonic() - started:.0f} s")
 
-    results = subprocess.run(
-        [str(MUTMUT), "results", "--all", "true"], cwd=directory, capture_output=True, text=True, check=True
-    )
     listed = scores.listed_survivors(SURVIVORS_FILE)
-    by_module = scores.by_module(scores.parse_results(results.stdout.splitlines()), listed)
+    by_module = scores.by_module(_statuses(directory), listed)
     print(scores.table(by_module))
 
     unexplained = [name for module in by_module for name in module.survivors if not scores.explains(listed, name)]
@@ -56,6 +59,17 @@ def main() -> int:
             print(shown.stdout.rstrip() or name)
         return 1
     return 0
+
+
+def _statuses(directory: Path) -> dict[str, str]:
+    results = subprocess.run(
+        [str(MUTMUT), "results", "--all", "true"], cwd=directory, capture_output=True, text=True, check=True
+    )
+    return scores.parse_results(results.stdout.splitlines())
+
+
+def _survivors(directory: Path) -> list[str]:
+    return sorted(name for module in scores.by_module(_statuses(directory), set()) for name in module.survivors)
 
 
 if __name__ == "__main__":
