@@ -83,7 +83,9 @@ def test_a_missing_field_is_named_at_the_root_of_the_data():
     del event["data"]["reservedAt"]
     with pytest.raises(InvalidEvent) as refused:
         validate_event(event)
-    assert str(refused.value) == "inventory.reserved data invalid at (root): 'reservedAt' is a required property"
+    # Ours: what was checked and where; the validator's: why (its wording, its quotes).
+    assert str(refused.value).startswith("inventory.reserved data invalid at (root): ")
+    assert "reservedAt" in str(refused.value) and "required" in str(refused.value)
 
 
 def test_a_broken_envelope_is_named_as_the_envelope():
@@ -91,7 +93,8 @@ def test_a_broken_envelope_is_named_as_the_envelope():
     del event["correlationid"]
     with pytest.raises(InvalidEvent) as refused:
         validate_event(event)
-    assert str(refused.value) == "envelope invalid at (root): 'correlationid' is a required property"
+    assert str(refused.value).startswith("envelope invalid at (root): ")
+    assert "correlationid" in str(refused.value) and "required" in str(refused.value)
 
 
 def test_a_time_that_is_not_a_time_is_refused():

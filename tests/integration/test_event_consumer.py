@@ -47,7 +47,9 @@ class Worker:
         # A service name of its own: Powertools loggers of one name share their handlers.
         self.logger = Logger(service=f"shipping-{uuid.uuid4().hex}", logger_handler=logging.StreamHandler(self.stream))
         self.handled: list[IntegrationEvent] = []
-        self.consumer = EventConsumer(self.logger, {("payment.captured", 1): self._book}, IDEMPOTENCY_TABLE)
+        self.consumer = EventConsumer(
+            self.logger, {("payment.captured", 1): self._book}, IDEMPOTENCY_TABLE, cloud.dynamodb
+        )
 
     def _book(self, event: IntegrationEvent) -> None:
         self.logger.info("booking a shipment")
