@@ -97,6 +97,33 @@ def test_a_broken_envelope_is_named_as_the_envelope():
     assert "correlationid" in str(refused.value) and "required" in str(refused.value)
 
 
+def test_a_broken_envelope_field_is_named_by_its_path():
+    with pytest.raises(InvalidEvent) as refused:
+        validate_event({**reserved(), "time": "yesterday"})
+    assert str(refused.value).startswith("envelope invalid at time: ")
+
+
+def test_the_envelope_is_named_before_a_schema_nobody_released():
+    event = {**reserved(), "time": "yesterday", "dataschema": dataschema_uri("inventory.reserved", 9)}
+    with pytest.raises(InvalidEvent) as refused:
+        validate_event(event)
+    assert str(refused.value).startswith("envelope invalid at time: ")
+
+
+def test_of_two_flaws_the_more_general_is_named():
+    event = reserved(lines=[{"sku": "MUG", "quantity": 0}])
+    del event["data"]["reservedAt"]
+    with pytest.raises(InvalidEvent) as refused:
+        validate_event(event)
+    assert str(refused.value).startswith("inventory.reserved data invalid at (root): ")
+
+
+@pytest.mark.parametrize("dataschema", [["a", "list"], {"an": "object"}, 7])
+def test_a_dataschema_that_is_not_a_uri_is_refused_not_crashed_on(dataschema):
+    with pytest.raises(InvalidEvent):
+        event_from_sqs_record(body_of({**reserved(), "dataschema": dataschema}))
+
+
 def test_a_time_that_is_not_a_time_is_refused():
     with pytest.raises(InvalidEvent, match="reservedAt"):
         validate_event(reserved(reservedAt="yesterday"))
