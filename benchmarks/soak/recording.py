@@ -22,8 +22,9 @@ from saga_client.operations import get_order, place_order
 from saga_client.orders import order_request
 
 RECORDING_VARIABLE = "MOTO_RECORDER_FILEPATH"
-# The event source pollers' reads: they are asked all the time, order or not.
-POLLS = frozenset({"ReceiveMessage", "GetRecords"})
+# The event source pollers' reads: they are asked all the time, order or not. A stream poller
+# also re-anchors an idle shard now and then (GetShardIterator): bookkeeping, not an order's work.
+POLLS = frozenset({"ReceiveMessage", "GetRecords", "GetShardIterator", "DescribeStream"})
 
 
 class RecordingError(RuntimeError):
