@@ -16,12 +16,15 @@ import itertools
 import statistics
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from saga_client import SagaTarget
 from saga_client.operations import get_order, place_order
 from saga_client.orders import order_request
+
+_RETRYABLE = {409, 429, 500, 502, 503, 504}
 
 _FIRST_LOOK = 0.2  # seconds, until the phase has a median of its own
 _TIMEOUT = 120.0
@@ -118,7 +121,15 @@ def run_phase(saga: SagaTarget, sku: str, orders: int, concurrency: int, progres
 
 def confirm_order(saga: SagaTarget, sku: str, first_look: float) -> OrderOutcome:
     posted_at = time.monotonic()
-    response = place_order(saga, order_request((sku, 1)))
+    request, key = order_request((sku, 1)), str(uuid.uuid4())
+    # A careful client: a throttled or failed POST is sent again with the same Idempotency-Key
+    # (API Gateway answers a throttled function 500), and the time until CONFIRMED includes it.
+    response = place_order(saga, request, idempotency_key=key)
+    pause = 0.1
+    while response.status in _RETRYABLE and time.monotonic() - posted_at < 60:
+        time.sleep(pause)
+        pause = min(pause * 2, 2.0)
+        response = place_order(saga, request, idempotency_key=key)
     if response.status != 202:
         return OrderOutcome(posted_at, problem=f"POST /orders answered {response.status}")
     order_id = response.body["orderId"]
