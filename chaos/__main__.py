@@ -22,7 +22,7 @@ from chaos.driver import Placement, place_all
 from chaos.invariants import Invariant, SystemState, check_all, duplicate_notifications
 from chaos.orders import plan_orders
 from localcloud.faults.plan import FAULT_KINDS, FaultPlan
-from saga_client.operations import queue_depth, seed_stock
+from saga_client.operations import seed_stock, wait_until_quiet
 from saga_client.state import NotificationInbox
 from saga_client.target import SagaTarget
 
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         placement = place_all(saga, planned.orders, args.concurrency, args.deadline)
         injector.stop()
         print(f"placed and decided in {placement.seconds:.1f}s; faults off, letting compensations finish", flush=True)
-        if not _wait_until_quiet(saga, timeout=300):
+        if not wait_until_quiet(saga, CONTEXTS, timeout=300, quiet_checks=4):
             print("the queues were still busy after 300 s: the checks read a system still at work", flush=True)
         unfinished = {order.order_id for order in placement.orders if order.order_id and order.decided_after is None}
         injected = injector.injected()
@@ -103,19 +103,6 @@ def main(argv: list[str] | None = None) -> int:
         restarts = cloud.functions.stats() if hasattr(cloud.functions, "stats") else {}
     _report(args.orders, placement, state, injected, invariants, restarts, time.monotonic() - started)
     return 1 if any(invariant.violations for invariant in invariants) else 0
-
-
-def _wait_until_quiet(saga: SagaTarget, timeout: float, quiet_checks: int = 4) -> bool:
-    """Until every context's queue stayed empty for a few checks: the compensations are done."""
-    deadline = time.monotonic() + timeout
-    streak = 0
-    while streak < quiet_checks:
-        if time.monotonic() > deadline:
-            return False
-        busy = sum(queue_depth(saga, saga.context(context)["queueUrl"]) for context in CONTEXTS)
-        streak = streak + 1 if busy == 0 else 0
-        time.sleep(0.5)
-    return True
 
 
 def _report(

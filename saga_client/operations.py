@@ -1,6 +1,8 @@
 """What an operator or a test does to a running saga: seed stock, place orders, read state."""
 
 import json
+import time
+from collections.abc import Iterable
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -101,3 +103,17 @@ def queue_depth(target: SagaTarget, queue_url: str) -> int:
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def wait_until_quiet(saga: SagaTarget, contexts: Iterable[str], timeout: float, quiet_checks: int = 3) -> bool:
+    """Whether every named context's queue stayed empty, nothing in flight, for a few checks in a row
+    within `timeout`. One empty look is not enough: the outbox relay may be about to publish."""
+    deadline = time.monotonic() + timeout
+    streak = 0
+    while streak < quiet_checks:
+        if time.monotonic() > deadline:
+            return False
+        busy = sum(queue_depth(saga, saga.context(context)["queueUrl"]) for context in contexts)
+        streak = streak + 1 if busy == 0 else 0
+        time.sleep(0.5)
+    return True

@@ -11,10 +11,10 @@ from saga_client.operations import (
     event_log,
     get_order,
     place_order,
-    queue_depth,
     queue_messages,
     seed_stock,
     stock_level,
+    wait_until_quiet,
 )
 from saga_client.state import SagaState
 from saga_client.target import eventually
@@ -38,18 +38,8 @@ SAGA_OF_AN_UNSERVED_ORDER = [
 ]
 
 
-def drained(saga, timeout, quiet_checks=3):
-    """Wait until every context's queue has stayed empty, nothing in flight, for a few checks in a row.
-
-    One empty look is not enough: the outbox relay may be about to publish the next event."""
-    streak = []
-
-    def quiet():
-        empty = all(queue_depth(saga, saga.context(c)["queueUrl"]) == 0 for c in CONSUMING_CONTEXTS)
-        streak.append(empty)
-        return True if len(streak) >= quiet_checks and all(streak[-quiet_checks:]) else None
-
-    eventually(quiet, timeout=timeout, interval=0.5)
+def drained(saga, timeout):
+    assert wait_until_quiet(saga, CONSUMING_CONTEXTS, timeout), f"queues still busy after {timeout}s"
 
 
 def table_sizes(saga, context):
