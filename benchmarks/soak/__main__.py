@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from benchmarks.soak.ceiling import measure_ceiling
 from benchmarks.soak.order_mix import OrderMix
 from benchmarks.soak.orders import Phase, confirm_order, run_phase
-from benchmarks.soak.processes import cpu_seconds, rss_kb
+from benchmarks.soak.processes import cpu_seconds, descendants, rss_kb, total_cpu_seconds
 from benchmarks.soak.recording import RECORDING_VARIABLE, GarbledRecording, Recording, record_one_order
 from benchmarks.soak.report import SoakFigures, write_docs
 from localcloud.provisioning.deployment import INSTANCE_VARIABLE, state_dir
@@ -85,9 +85,13 @@ def main() -> None:
         rss_start = rss_kb(moto_pid)
         phases: list[Phase] = []
         for concurrency in args.concurrency:
-            moto_cpu = cpu_seconds(moto_pid)
+            moto_cpu, functions_cpu, own_cpu = cpu_seconds(moto_pid), _functions_cpu(moto_pid), time.process_time()
             phase = run_phase(saga, SKU, args.orders, concurrency)
             phase.moto_cpu_seconds = cpu_seconds(moto_pid) - moto_cpu
+            phase.functions_cpu_seconds = sum(
+                spent - functions_cpu.get(pid, 0.0) for pid, spent in _functions_cpu(moto_pid).items()
+            )
+            phase.host_cpu_seconds = time.process_time() - own_cpu
             phases.append(phase)
             print(f"concurrency {concurrency} done; moto RSS {rss_kb(moto_pid) / 1024:.0f} MB", flush=True)
         rss_end = rss_kb(moto_pid)
@@ -109,6 +113,11 @@ def _record(saga: SagaTarget, endpoint_url: str, path: Path, attempts: int = 3) 
         except GarbledRecording as error:
             print(f"recording again: {error}", flush=True)
     return record_one_order(saga, endpoint_url, path, SKU)
+
+
+def _functions_cpu(moto_pid: int) -> dict[int, float]:
+    """CPU spent so far by each function instance: every process below this one but moto."""
+    return {pid: total_cpu_seconds([pid]) for pid in descendants(os.getpid()) if pid != moto_pid}
 
 
 @contextlib.contextmanager

@@ -36,6 +36,7 @@ class OrderOutcome:
     seen_at: float | None = None  # when the client read CONFIRMED
     gets: int = 0
     problem: str | None = None
+    refused: int = 0  # answers a careful client asked again (throttled, timed out)
 
     @property
     def latency(self) -> float | None:
@@ -49,6 +50,8 @@ class Phase:
     ended_at: float = 0.0
     outcomes: list[OrderOutcome] = field(default_factory=list)
     moto_cpu_seconds: float = 0.0  # what the moto server spent during the phase, when measured
+    functions_cpu_seconds: float = 0.0  # what the function instances spent (their cold starts included)
+    host_cpu_seconds: float = 0.0  # the function host's pollers and gateway, and this client
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -81,6 +84,10 @@ class Phase:
         first = n / (done[n - 1] - self.started_at)
         last = n / (done[-1] - done[-n - 1])
         return last / first
+
+    @property
+    def refused(self) -> int:
+        return sum(o.refused for o in self.outcomes)
 
     @property
     def gets_per_order(self) -> float:
@@ -125,25 +132,40 @@ def confirm_order(saga: SagaTarget, sku: str, first_look: float) -> OrderOutcome
     # A careful client: a throttled or failed POST is sent again with the same Idempotency-Key
     # (API Gateway answers a throttled function 500), and the time until CONFIRMED includes it.
     response = place_order(saga, request, idempotency_key=key)
-    pause = 0.1
+    pause, refused = 0.1, 0
     while response.status in _RETRYABLE and time.monotonic() - posted_at < 60:
+        refused += 1
         time.sleep(pause)
         pause = min(pause * 2, 2.0)
         response = place_order(saga, request, idempotency_key=key)
     if response.status != 202:
-        return OrderOutcome(posted_at, problem=f"POST /orders answered {response.status}")
+        return OrderOutcome(posted_at, refused=refused, problem=f"POST /orders answered {response.status}")
     order_id = response.body["orderId"]
     time.sleep(max(0.0, first_look - (time.monotonic() - posted_at)))
     gets = 0
     while True:
-        order = get_order(saga, order_id).body
+        answer = get_order(saga, order_id)
         gets += 1
         seen_at = time.monotonic()
+        if answer.status != 200:
+            # A throttled GET (the API's reserved concurrency is shared with every client's POSTs)
+            # is asked again, as a careful client does; anything else is the order's problem.
+            if answer.status not in _RETRYABLE or seen_at - posted_at > _TIMEOUT:
+                problem = f"GET /orders/{{id}} answered {answer.status}"
+                return OrderOutcome(posted_at, gets=gets, refused=refused, problem=problem)
+            refused += 1
+            time.sleep(max(0.05, 0.05 * (seen_at - posted_at)))
+            continue
+        order = answer.body
         if order["status"] == "CONFIRMED":
-            return OrderOutcome(posted_at, seen_at, gets)
+            return OrderOutcome(posted_at, seen_at, gets, refused=refused)
         if order["status"] == "CANCELLED":
-            return OrderOutcome(posted_at, gets=gets, problem=f"cancelled: {order['cancellationReason']}")
+            return OrderOutcome(
+                posted_at, gets=gets, refused=refused, problem=f"cancelled: {order['cancellationReason']}"
+            )
         elapsed = seen_at - posted_at
         if elapsed > _TIMEOUT:
-            return OrderOutcome(posted_at, gets=gets, problem=f"still {order['status']} after {elapsed:.0f}s")
+            return OrderOutcome(
+                posted_at, gets=gets, refused=refused, problem=f"still {order['status']} after {elapsed:.0f}s"
+            )
         time.sleep(max(0.05, 0.05 * elapsed))

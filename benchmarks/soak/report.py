@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -105,9 +106,12 @@ class SoakFigures:
                 f"= {self.fraction_of_ceiling(phase):.0%} of ceiling; POST -> CONFIRMED "
                 f"p50 {_seconds(phase.latency_percentile(0.5))}, p95 {_seconds(phase.latency_percentile(0.95))}; "
                 f"last/first {phase.window}: {'-' if ratio is None else f'{ratio:.2f}'}; "
-                f"{phase.gets_per_order:.1f} GETs/order; "
-                f"moto {phase.moto_cpu_seconds / phase.seconds:.0%} of a core"
-                + (f"; {failed} NOT CONFIRMED" if failed else "")
+                f"{phase.gets_per_order:.1f} GETs/order; {phase.refused} answers throttled or timed out; "
+                f"CPU: moto {phase.moto_cpu_seconds / phase.seconds:.0%} of a core, "
+                f"functions {phase.functions_cpu_seconds / phase.seconds:.0%} "
+                f"({1000 * phase.functions_cpu_seconds / max(1, len(phase.outcomes)):.0f} ms an order), "
+                f"host and client {phase.host_cpu_seconds / phase.seconds:.0%}"
+                + (f"; {failed} NOT CONFIRMED ({_problems(phase)})" if failed else "")
             )
         lines.append(
             f"moto RSS: {self.moto_rss_start_kb / 1024:.0f} MB at start, {self.moto_rss_end_kb / 1024:.0f} MB at end: "
@@ -185,3 +189,9 @@ def _ratio(value: float | None) -> str:
 
 def _counts(counts: Counter[str]) -> str:
     return ", ".join(f"{n} {name}" for name, n in counts.most_common()) or "none"
+
+
+def _problems(phase: Phase) -> str:
+    """Why orders were not confirmed, most frequent first: the lead for whoever investigates."""
+    reasons = Counter(re.sub(r"\d+", "N", o.problem or "") for o in phase.outcomes if o.latency is None)
+    return ", ".join(f"{count}x {reason}" for reason, count in reasons.most_common(4))
