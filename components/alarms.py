@@ -1,12 +1,9 @@
 """Operations alarms: anything stuck, failing or throttled pages the operations topic."""
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
-
-if TYPE_CHECKING:
-    from components.bounded_context import BoundedContext
 
 FIVE_MINUTES = 300
 
@@ -40,53 +37,61 @@ def alarm(
     )
 
 
-def for_context(context: "BoundedContext", topic_arn: pulumi.Input[str]) -> None:
-    name = context._name
+def for_context(
+    context: pulumi.ComponentResource,
+    name: str,
+    *,
+    dead_letter_queue: aws.sqs.Queue,
+    queue: aws.sqs.Queue | None,
+    forwarding_rule: aws.cloudwatch.EventRule | None,
+    global_bus_name: pulumi.Input[str],
+    functions: Mapping[str, aws.lambda_.Function],
+    oldest_message_alarm_seconds: int,
+    topic_arn: pulumi.Input[str],
+) -> None:
+    """The context's alarms, children of the context: a stuck queue, a failed forward, a failing function."""
     alarm(
         f"{name}-dlq-not-empty",
         f"{name}: messages are waiting in the dead-letter queue",
         "AWS/SQS",
         "ApproximateNumberOfMessagesVisible",
-        {"QueueName": context.dead_letter_queue.name},
+        {"QueueName": dead_letter_queue.name},
         0,
         topic_arn,
         context,
         statistic="Maximum",
     )
-    if context.queue is not None:
+    if queue is not None:
         alarm(
             f"{name}-queue-stalled",
             f"{name}: the oldest message has waited too long",
             "AWS/SQS",
             "ApproximateAgeOfOldestMessage",
-            {"QueueName": context.queue.name},
-            context._args.settings.oldest_message_alarm_seconds,
+            {"QueueName": queue.name},
+            oldest_message_alarm_seconds,
             topic_arn,
             context,
             statistic="Maximum",
         )
-    if context.forwarding_rule is not None:
+    if forwarding_rule is not None:
         alarm(
             f"{name}-forwarding-failed",
             f"{name}: the global bus failed to forward events",
             "AWS/Events",
             "FailedInvocations",
-            {
-                "EventBusName": context._args.platform.bus.name,
-                "RuleName": context.forwarding_rule.name,
-            },
+            {"EventBusName": global_bus_name, "RuleName": forwarding_rule.name},
             0,
             topic_arn,
             context,
         )
-    for function_name, function in context.functions.items():
+    for function_name, function in functions.items():
         for metric in ("Errors", "Throttles"):
             alarm(
                 f"{name}-{function_name}-{metric.lower()}",
                 f"{name} {function_name}: {metric.lower()}",
                 "AWS/Lambda",
                 metric,
-                {"FunctionName": function.function.name},
+                {"FunctionName": function.name},
                 0,
                 topic_arn,
                 context,

@@ -106,7 +106,17 @@ class BoundedContext(pulumi.ComponentResource):
             if spec.trigger == "stream":
                 self._feed_from_stream(spec)
 
-        alarms.for_context(self, args.platform.operations_topic.arn)
+        alarms.for_context(
+            self,
+            name,
+            dead_letter_queue=self.dead_letter_queue,
+            queue=self.queue,
+            forwarding_rule=self.forwarding_rule,
+            global_bus_name=args.platform.bus.name,
+            functions={function: resource.function for function, resource in self.functions.items()},
+            oldest_message_alarm_seconds=args.settings.oldest_message_alarm_seconds,
+            topic_arn=args.platform.operations_topic.arn,
+        )
         # What operators and the end-to-end tests need to find this context's state.
         self.outputs = {
             "busName": self.private_bus.name,

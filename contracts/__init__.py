@@ -11,7 +11,6 @@ from contracts.schemas import (
     dataschema_uri,
     load_envelope_schema,
     load_event_schemas,
-    schema_path,
 )
 
 __all__ = [
@@ -22,5 +21,4 @@ __all__ = [
     "load_catalog",
     "load_envelope_schema",
     "load_event_schemas",
-    "schema_path",
 ]

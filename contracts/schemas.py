@@ -17,10 +17,6 @@ def dataschema_uri(event_type: str, version: int) -> str:
     return f"{SCHEMA_BASE_URI}/{event_type}/v{version}.json"
 
 
-def schema_path(event_type: str, version: int) -> Path:
-    return EVENTS_DIR / event_type / f"v{version}.schema.json"
-
-
 def load_envelope_schema() -> Schema:
     return json.loads(ENVELOPE_SCHEMA_PATH.read_text())
 

@@ -81,10 +81,6 @@ class Order:
             self.lines[0].unit_price.currency,
         )
 
-    @property
-    def is_open(self) -> bool:
-        return self.status not in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
-
 
 def place_order(
     order_id: str,

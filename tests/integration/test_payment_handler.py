@@ -7,7 +7,7 @@ import uuid
 import pytest
 from saga_events.validation import validate_event
 
-from tests.integration.lambda_events import record_for, sqs_record
+from tests.harness.lambda_events import record_for, sqs_record
 from tests.integration.payment_worker import (
     PaymentWorker,
     inventory_reserved,

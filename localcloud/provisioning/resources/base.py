@@ -58,10 +58,6 @@ class Provisioner:
         with self._lock:
             self.records.setdefault(kind, []).append(entry)
 
-    def find_records(self, kind: str) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.records.get(kind, []))
-
 
 def arn(service: str, resource: str, *, region: str = REGION, account: str = ACCOUNT_ID) -> str:
     return f"arn:aws:{service}:{region}:{account}:{resource}"
