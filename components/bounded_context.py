@@ -38,14 +38,19 @@ class TableSpec:
         return f"{self.name.upper().replace('-', '_')}_TABLE"
 
 
-# Powertools' idempotency table: its default key and expiry attribute names.
+# Powertools' idempotency table: its default key and expiry attribute names. Every context gets
+# one; its queue worker always deduplicates through it, other functions name it when they need it.
 IDEMPOTENCY_TABLE = TableSpec("idempotency", hash_key="id", ttl_attribute="expiration")
+# Where a function finds the `source` its context's events carry (the catalog's, never a constant).
+EVENT_SOURCE_VARIABLE = "EVENT_SOURCE"
 
 
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str
-    handler: str
+    # "module.function" inside the context's package (lambdas/<context>/); Lambda's handler
+    # string, "<context>.module.function", is derived from it.
+    entry_point: str
     tables: Sequence[str]
     trigger: Literal["queue", "stream", "http"]
     publishes: bool = False
@@ -54,6 +59,26 @@ class FunctionSpec:
     stream_filter: dict | None = None
     timeout_seconds: int | None = None
     topics: Sequence[str] = ()
+
+
+def queue_worker(
+    tables: Sequence[str] = (),
+    *,
+    entry_point: str = "handler.handle",
+    publishes: bool = True,
+    topics: Sequence[str] = (),
+    timeout_seconds: int | None = None,
+) -> FunctionSpec:
+    """A context's consumer of the events the catalog routes to it (its idempotency table comes with it)."""
+    return FunctionSpec(
+        "worker",
+        entry_point,
+        tables=tables,
+        trigger="queue",
+        publishes=publishes,
+        topics=topics,
+        timeout_seconds=timeout_seconds,
+    )
 
 
 @dataclass
@@ -76,9 +101,12 @@ class BoundedContext(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
         self.source = args.catalog.source_of(name)
+        if any(spec.name == IDEMPOTENCY_TABLE.name for spec in args.tables):
+            raise ValueError(f"{name}: the idempotency table comes with every context; do not declare it")
+        self._tables = [*args.tables, IDEMPOTENCY_TABLE]
 
         self.private_bus = aws.cloudwatch.EventBus(f"{name}-bus", opts=self._child)
-        self.tables = {spec.name: self._table(spec) for spec in args.tables}
+        self.tables = {spec.name: self._table(spec) for spec in self._tables}
         self.topics = {
             topic: aws.sns.Topic(f"{name}-{topic}", kms_master_key_id="alias/aws/sns", opts=self._child)
             for topic in args.topics
@@ -151,17 +179,18 @@ class BoundedContext(pulumi.ComponentResource):
 
     def _function(self, spec: FunctionSpec) -> ContextFunction:
         environment: dict[str, pulumi.Input[str]] = {
-            self._table_spec(table).environment_variable: self.tables[table].name for table in spec.tables
+            self._table_spec(table).environment_variable: self.tables[table].name for table in _tables_of(spec)
         }
         environment.update({_topic_variable(topic): self.topics[topic].arn for topic in spec.topics})
         environment.update(self._args.extra_environment)
+        environment[EVENT_SOURCE_VARIABLE] = self.source
         if spec.publishes:
             environment["EVENT_BUS_NAME"] = self._args.platform.bus.name
         return ContextFunction(
             f"{self._name}-{spec.name}",
             FunctionArgs(
                 context=self._name,
-                handler=spec.handler,
+                handler=f"{self._name}.{spec.entry_point}",
                 environment=environment,
                 permissions=self._permissions(spec),
                 timeout_seconds=spec.timeout_seconds,
@@ -176,7 +205,7 @@ class BoundedContext(pulumi.ComponentResource):
     def _permissions(self, spec: FunctionSpec) -> pulumi.Output[list[policies.Statement]]:
         """Exactly what this function's trigger and spec need, on this context's resources only."""
         arns: dict[str, pulumi.Input[list[str]]] = {
-            "tables": pulumi.Output.all(*[self.tables[table].arn for table in spec.tables]),
+            "tables": pulumi.Output.all(*[self.tables[table].arn for table in _tables_of(spec)]),
             "topics": pulumi.Output.all(*[self.topics[topic].arn for topic in spec.topics]),
             "bus": self._args.platform.bus.arn,
             "dlq": self.dead_letter_queue.arn,
@@ -324,7 +353,14 @@ class BoundedContext(pulumi.ComponentResource):
         )
 
     def _table_spec(self, name: str) -> TableSpec:
-        return next(spec for spec in self._args.tables if spec.name == name)
+        return next(spec for spec in self._tables if spec.name == name)
+
+
+def _tables_of(spec: FunctionSpec) -> list[str]:
+    """The tables a function uses: a queue worker deduplicates through the idempotency table too."""
+    if spec.trigger == "queue" and IDEMPOTENCY_TABLE.name not in spec.tables:
+        return [*spec.tables, IDEMPOTENCY_TABLE.name]
+    return list(spec.tables)
 
 
 def _topic_variable(topic: str) -> str:

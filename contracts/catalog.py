@@ -1,5 +1,7 @@
 """The event catalog: which context produces each event type and which consume it."""
 
+import keyword
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -7,6 +9,11 @@ from pathlib import Path
 from contracts.schemas import CONTRACTS_DIR, dataschema_uri
 
 CATALOG_PATH = CONTRACTS_DIR / "catalog.yaml"
+# A context's code is the Python package lambdas/<context>/, and Lambda imports its handler as
+# "<context>.module.function": the name must be a (lowercase) package name.
+_PACKAGE_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# Packages every function bundle already carries beside the context's own.
+_TAKEN = frozenset({"saga_events", "contracts"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
 
     raw = yaml.safe_load(path.read_text())
     sources = {name: spec["source"] for name, spec in raw["contexts"].items()}
+    for name in sources:
+        _refuse_unless_a_package_name(name)
     events = tuple(
         EventContract(
             type=entry["type"],
@@ -70,3 +79,13 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     if unknown:
         raise ValueError(f"catalog names contexts it does not declare: {sorted(unknown)}")
     return Catalog(sources=sources, events=events)
+
+
+def _refuse_unless_a_package_name(context: str) -> None:
+    if not _PACKAGE_NAME.fullmatch(context) or keyword.iskeyword(context):
+        raise ValueError(
+            f"context {context!r} cannot be a Python package (lambdas/{context}/): "
+            "use lowercase letters, digits and underscores, starting with a letter"
+        )
+    if context in _TAKEN:
+        raise ValueError(f"context {context!r} would shadow the shared package {context} in every function bundle")

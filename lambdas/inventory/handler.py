@@ -22,7 +22,7 @@ from inventory.domain import (
 )
 from inventory.store import InventoryStore
 
-SOURCE = "saga.inventory"
+SOURCE = os.environ["EVENT_SOURCE"]
 
 logger = Logger(service="inventory")
 metrics = Metrics(namespace="OrderSaga", service="inventory")

@@ -13,7 +13,7 @@ from saga_events.validation import validate_event
 from loyalty.domain import award, revoke
 from loyalty.store import LedgerStore
 
-SOURCE = "saga.loyalty"
+SOURCE = os.environ["EVENT_SOURCE"]
 
 logger = Logger(service="loyalty")
 metrics = Metrics(namespace="OrderSaga", service="loyalty")

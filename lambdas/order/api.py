@@ -41,6 +41,7 @@ logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
 dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
+SOURCE = os.environ["EVENT_SOURCE"]
 app = APIGatewayHttpResolver(enable_validation=True)
 API_TITLE, API_VERSION = "Order API", "1.0.0"
 API_DESCRIPTION = "Place orders, cancel them, and follow each through the saga."
@@ -104,7 +105,7 @@ def _place(request: PlaceOrderRequest, request_id: str, idempotency_key: str | N
         now=now,
     )
     try:
-        store.add(order, order_placed(order, request_id), now)
+        store.add(order, order_placed(order, request_id, source=SOURCE), now)
     except OrderExists:
         # Only a keyed order id can exist already: an earlier attempt stored the order and
         # then died before its idempotency record was completed. Answer that order.
@@ -265,7 +266,11 @@ def cancel_order(order_id: OrderId) -> Response[OrderAccepted]:
             return _accept(order.order_id, order.status.value)
         now = datetime.now(UTC)
         try:
-            store.save(cancelled, [order_cancelled(cancelled, request_id, "cancelled by the customer", now)], now)
+            store.save(
+                cancelled,
+                [order_cancelled(cancelled, request_id, "cancelled by the customer", now, source=SOURCE)],
+                now,
+            )
         except OrderChanged:
             continue
         metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)

@@ -7,11 +7,12 @@ from saga_events import new_event
 
 from order.domain import Order
 
-SOURCE = "saga.order"
 
+def order_placed(order: Order, request_id: str, *, source: str) -> list[dict[str, Any]]:
+    """Every live major version of order.placed: v1 until payment and shipping move to v2.
 
-def order_placed(order: Order, request_id: str) -> list[dict[str, Any]]:
-    """Every live major version of order.placed: v1 until payment and shipping move to v2."""
+    `source` is the order context's, from the catalog (the function's EVENT_SOURCE).
+    """
     address = order.shipping_address
     v1_only = {
         "paymentMethodToken": order.payment_method_token,
@@ -25,10 +26,10 @@ def order_placed(order: Order, request_id: str) -> list[dict[str, Any]]:
     }
     # v2 drops the token and the street address; the destination country is all it keeps.
     v2_only = {"shippingCountry": address.country}
-    return [_placed(order, request_id, 1, v1_only), _placed(order, request_id, 2, v2_only)]
+    return [_placed(order, request_id, 1, v1_only, source), _placed(order, request_id, 2, v2_only, source)]
 
 
-def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any]) -> dict[str, Any]:
+def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any], source: str) -> dict[str, Any]:
     total = order.total
     return new_event(
         "order.placed",
@@ -47,7 +48,7 @@ def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any])
             **fields,
             "placedAt": order.placed_at.isoformat(),
         },
-        source=SOURCE,
+        source=source,
         correlation_id=order.order_id,
         causation_id=request_id,
         time=order.placed_at,
@@ -55,7 +56,7 @@ def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any])
     )
 
 
-def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime) -> dict[str, Any]:
+def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime, *, source: str) -> dict[str, Any]:
     assert order.cancellation_reason is not None
     return new_event(
         "order.cancelled",
@@ -66,18 +67,18 @@ def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime)
             "detail": detail[:500],
             "cancelledAt": now.isoformat(),
         },
-        source=SOURCE,
+        source=source,
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,
     )
 
 
-def order_confirmed(order: Order, causation_id: str, now: datetime) -> dict[str, Any]:
+def order_confirmed(order: Order, causation_id: str, now: datetime, *, source: str) -> dict[str, Any]:
     return new_event(
         "order.confirmed",
         {"orderId": order.order_id, "customerId": order.customer_id, "confirmedAt": now.isoformat()},
-        source=SOURCE,
+        source=source,
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,

@@ -31,6 +31,7 @@ logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
 dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
+SOURCE = os.environ["EVENT_SOURCE"]
 
 
 class UnknownOrder(LookupError):
@@ -53,7 +54,7 @@ def _progress(rule: Callable[[Order], Order | None]) -> Callable[[IntegrationEve
             return
         now = datetime.now(UTC)
         confirmed = changed.status is OrderStatus.CONFIRMED
-        store.save(changed, [order_confirmed(changed, event.id, now)] if confirmed else [], now)
+        store.save(changed, [order_confirmed(changed, event.id, now, source=SOURCE)] if confirmed else [], now)
         if confirmed:
             metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
         logger.info("order moved on", extra={"status": changed.status.value})
@@ -76,7 +77,7 @@ def cancel_on_failure(event: IntegrationEvent) -> None:
         return
     now = datetime.now(UTC)
     detail = f"{event.type} from {event.source}: {event.data['reason']}"
-    store.save(cancelled, [order_cancelled(cancelled, event.id, detail, now)], now)
+    store.save(cancelled, [order_cancelled(cancelled, event.id, detail, now, source=SOURCE)], now)
     metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
     logger.info("order cancelled", extra={"reason": reason.value})
 

@@ -27,7 +27,7 @@ from payment.domain import (
 from payment.gateway import SimulatedGateway
 from payment.store import PaymentStore
 
-SOURCE = "saga.payment"
+SOURCE = os.environ["EVENT_SOURCE"]
 
 logger = Logger(service="payment")
 metrics = Metrics(namespace="OrderSaga", service="payment")

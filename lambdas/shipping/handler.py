@@ -13,7 +13,7 @@ from saga_events.validation import validate_event
 from shipping.domain import NotServed, OnCancellation, Scheduled, ShipmentStatus, on_cancellation, schedule
 from shipping.store import ShipmentStore
 
-SOURCE = "saga.shipping"
+SOURCE = os.environ["EVENT_SOURCE"]
 SERVED_COUNTRIES = frozenset(os.environ["SERVED_COUNTRIES"].split(","))
 
 logger = Logger(service="shipping")

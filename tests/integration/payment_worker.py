@@ -7,6 +7,7 @@ from types import ModuleType
 import pytest
 from saga_events import new_event
 
+from contracts import load_catalog
 from tests.harness.cloud import Cloud
 from tests.harness.lambda_events import LambdaContextStub, record_for, sqs_event
 
@@ -46,6 +47,7 @@ def load_payment_worker(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Paymen
     for variable, (table, hash_key) in TABLES.items():
         monkeypatch.setenv(variable, table)
         cloud.create_table(table, hash_key)
+    monkeypatch.setenv("EVENT_SOURCE", load_catalog().source_of("payment"))
     # The handler builds its clients and reads its config at import, as on a cold start.
     sys.modules.pop("payment.handler", None)
     return PaymentWorker(cloud, importlib.import_module("payment.handler"))
