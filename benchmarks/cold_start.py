@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from benchmarks.report import write_section
-from tests.harness.deployment import deployment
+from tests.harness.declared_stack import declared_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 # A function's bundle is its context's package plus saga_events and contracts at the root.
@@ -90,7 +90,7 @@ def lambda_environment(function_name: str, declared: dict[str, str]) -> dict[str
 
 def handlers() -> list[Handler]:
     found = []
-    for function in deployment().functions:
+    for function in declared_stack().functions:
         environment = lambda_environment(function.name, function.environment)
         stdout = subprocess.run(
             [sys.executable, "-c", _DISCOVER, function.module],
@@ -152,7 +152,7 @@ def table(handlers: list[Handler], timings: dict[str, list[Timing]]) -> list[str
 
 def heaviest_imports(module: str, rounds: int, top: int = 15) -> list[str]:
     """The module's heaviest imports (cumulative, `-X importtime`) that `import boto3` does not pull in."""
-    functions = {f.module: f for f in deployment().functions}
+    functions = {f.module: f for f in declared_stack().functions}
     environment = lambda_environment(functions[module].name, functions[module].environment)
 
     def cumulative(target: str) -> dict[str, int]:

@@ -1,8 +1,17 @@
-"""Per-stack settings, read from Pulumi.<stack>.yaml. Nothing environment-specific is hard-coded."""
+"""Per-stack settings, read from Pulumi.<stack>.yaml. Nothing environment-specific is hard-coded.
 
+`StackSettings` is what the program makes of its config; `StackConfig` is that config as the
+Pulumi CLI hands it over, read from the files by whoever runs the program without the CLI
+(the embedded cloud, the infrastructure tests).
+"""
+
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pulumi
+import yaml
 
 
 @dataclass(frozen=True)
@@ -41,3 +50,53 @@ class StackSettings:
             oldest_message_alarm_seconds=config.get_int("oldestMessageAlarmSeconds") or 300,
             served_countries=tuple(config.require_object("servedCountries")),
         )
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    main: Path
+    config: dict[str, str]
+
+
+def _as_config_text(value: Any) -> str:
+    # The CLI passes every value as a string; objects and lists as JSON.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _full_key(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def read_stack_config(project_dir: Path, stack: str) -> StackConfig:
+    """The config of `stack` as the Pulumi CLI hands it to the program (for runs without the CLI)."""
+    project_file = project_dir / "Pulumi.yaml"
+    if not project_file.exists():
+        raise FileNotFoundError(f"{project_file} not found; is {project_dir} a Pulumi project?")
+    project_doc = yaml.safe_load(project_file.read_text()) or {}
+    project = project_doc["name"]
+    config: dict[str, str] = {}
+    for key, declared in (project_doc.get("config") or {}).items():
+        # Project-level config declares defaults: `key: value` or `key: {default: value}`.
+        is_spec = isinstance(declared, dict)
+        value = declared.get("value", declared.get("default")) if is_spec else declared
+        if value is not None:
+            config[_full_key(project, key)] = _as_config_text(value)
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        stack_doc = yaml.safe_load(stack_file.read_text()) or {}
+        for key, value in (stack_doc.get("config") or {}).items():
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                raise ValueError(
+                    f"{stack_file}: {key} is a secret; the embedded cloud cannot decrypt it, "
+                    "give it a plain local value"
+                )
+            config[_full_key(project, key)] = _as_config_text(value)
+    main = project_dir / (project_doc.get("main") or "")
+    if main.is_dir():
+        main = main / "__main__.py"
+    return StackConfig(project=project, main=main, config=config)

@@ -26,7 +26,7 @@ from localcloud.functions.instance import INVOKE_PATH, FunctionInstance, Functio
 from localcloud.functions.invoke_api import Invocable, serve_invocations
 from localcloud.functions.pool import InstancePool
 from localcloud.lambda_runtime.invoker import Invocation
-from localcloud.provisioning.deployment import Deployment, EventSourceMappingSpec, FunctionSpec, state_dir
+from localcloud.provisioning.deployment import DeployedFunction, Deployment, EventSourceMappingSpec, state_dir
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 # What the embedded cloud lets a function without reserved concurrency run at once: the
@@ -89,7 +89,7 @@ class FunctionHost:
         threading.Thread(target=self._watch, name="function-watch", daemon=True).start()
         return self
 
-    def _pool(self, function: FunctionSpec) -> InstancePool:
+    def _pool(self, function: DeployedFunction) -> InstancePool:
         spec_path = self._runtime_dir / f"{function.name}.json"
         spec = {"function": asdict(function), "hidden_paths": [str(_REPO_ROOT), self._deployment.project_dir]}
         spec_path.write_text(json.dumps(spec, indent=2))
@@ -102,7 +102,7 @@ class FunctionHost:
 
         return InstancePool(function, limit, launch, self._start_timeout)
 
-    def _poller(self, function: FunctionSpec, mapping: EventSourceMappingSpec) -> threading.Thread:
+    def _poller(self, function: DeployedFunction, mapping: EventSourceMappingSpec) -> threading.Thread:
         pool = self._pools[function.name]
         invoke = partial(pool.invoke, wait=True)
         log = self._logs[function.name]

@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from localcloud.emulator.identity import aws_environment
 from localcloud.lambda_runtime.invoker import Invocation, runtime_exited, timed_out
-from localcloud.provisioning.deployment import FunctionSpec
+from localcloud.provisioning.deployment import DeployedFunction
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 # Printed by localcloud.functions.process once it serves invocations.
@@ -36,7 +36,7 @@ class FunctionStartError(RuntimeError):
     pass
 
 
-def lambda_environment(function: FunctionSpec, endpoint_url: str) -> dict[str, str]:
+def lambda_environment(function: DeployedFunction, endpoint_url: str) -> dict[str, str]:
     """The variables Lambda sets, the function's own, and the way to the embedded cloud."""
     stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{os.urandom(16).hex()}"
     return {
@@ -85,7 +85,9 @@ class FunctionLog:
 
 
 class FunctionInstance:
-    def __init__(self, function: FunctionSpec, number: int, process: subprocess.Popen[str], log: FunctionLog) -> None:
+    def __init__(
+        self, function: DeployedFunction, number: int, process: subprocess.Popen[str], log: FunctionLog
+    ) -> None:
         self.function = function
         self.number = number
         self.label = f"{function.logical_name}#{number}"
@@ -171,7 +173,7 @@ class FunctionInstance:
 
 
 def launch_instance(
-    function: FunctionSpec, number: int, spec_path: Path, endpoint_url: str, log: FunctionLog
+    function: DeployedFunction, number: int, spec_path: Path, endpoint_url: str, log: FunctionLog
 ) -> FunctionInstance:
     process = subprocess.Popen(
         [sys.executable, "-m", "localcloud.functions.process", str(spec_path)],

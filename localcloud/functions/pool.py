@@ -18,13 +18,13 @@ from localcloud.functions.instance import FunctionInstance, FunctionStartError
 from localcloud.functions.invoke_api import TooManyRequests
 from localcloud.lambda_runtime.invoker import Invocation, init_failed, runtime_exited
 from localcloud.processes import stop_process
-from localcloud.provisioning.deployment import FunctionSpec
+from localcloud.provisioning.deployment import DeployedFunction
 
 
 class InstancePool:
     def __init__(
         self,
-        function: FunctionSpec,
+        function: DeployedFunction,
         limit: int,
         launch: Callable[[int], FunctionInstance],
         start_timeout: float,

@@ -20,7 +20,7 @@ from localcloud.functions.instance import READY_MARKER
 from localcloud.functions.invoke_api import Invocable, serve_invocations
 from localcloud.lambda_runtime.invoker import FunctionInvoker, Invocation, load_handler
 from localcloud.processes import exit_with_parent
-from localcloud.provisioning.deployment import FunctionSpec
+from localcloud.provisioning.deployment import DeployedFunction
 
 
 def _lambda_sys_path(code_dir: str, hidden: list[str]) -> None:
@@ -31,7 +31,7 @@ def _lambda_sys_path(code_dir: str, hidden: list[str]) -> None:
 
 
 def run(spec: dict[str, Any]) -> None:
-    function = FunctionSpec(**spec["function"])
+    function = DeployedFunction(**spec["function"])
     os.chdir(function.code_dir)
     _lambda_sys_path(function.code_dir, spec.get("hidden_paths", []))
     invoker = FunctionInvoker(

@@ -24,11 +24,12 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.settings import read_stack_config
 from localcloud.provisioning import code_archives
 from localcloud.provisioning.deployment import (
+    DeployedFunction,
     Deployment,
     EventSourceMappingSpec,
-    FunctionSpec,
     HttpApiSpec,
     HttpRoute,
     state_dir,
@@ -39,7 +40,6 @@ from localcloud.provisioning.provider import (
     UnsupportedResourceError,
 )
 from localcloud.provisioning.resources.http_api import HTTP_API_INTEGRATION_TIMEOUT_MS, api_endpoint
-from localcloud.provisioning.stack_config import read_stack_settings
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
 _ERROR_MARKER = "LOCALCLOUD_DEPLOY_ERROR:"
@@ -52,15 +52,15 @@ class DeployError(RuntimeError):
 def deploy(project_dir: Path, stack: str, endpoint_url: str) -> Deployment:
     """Deploy the program in `project_dir` into the moto server at `endpoint_url`."""
     project_dir = project_dir.resolve()
-    stack_settings = read_stack_settings(project_dir, stack)
+    stack_config = read_stack_config(project_dir, stack)
     provider = EmbeddedCloudProvider(endpoint_url, stack, project_dir)
-    pulumi.runtime.set_all_config(stack_settings.config)
-    pulumi_settings.reset_options(project=stack_settings.project, stack=stack, preview=False)
-    pulumi.runtime.set_mocks(provider, project=stack_settings.project, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(stack_config.config)
+    pulumi_settings.reset_options(project=stack_config.project, stack=stack, preview=False)
+    pulumi.runtime.set_mocks(provider, project=stack_config.project, stack=stack, preview=False)
     with _inside(project_dir):
-        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(stack_settings.main), run_name="__main__")))
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(stack_config.main), run_name="__main__")))
         outputs = _resolved_outputs()
-    deployment = _assemble(provider.provisioner.records, project_dir, stack_settings.project, stack, endpoint_url)
+    deployment = _assemble(provider.provisioner.records, project_dir, stack_config.project, stack, endpoint_url)
     deployment.outputs = outputs
     directory = state_dir(project_dir, stack)
     deployment.save(directory / "deployment.json")
@@ -116,12 +116,12 @@ def _assemble(
     endpoint_url: str,
 ) -> Deployment:
     functions_dir = state_dir(project_dir, stack) / "functions"
-    functions: list[FunctionSpec] = []
+    functions: list[DeployedFunction] = []
     for record in records.get("functions", []):
         code_dir = functions_dir / record["name"]
         code_archives.materialize(record["code"], code_dir)
         fields = {k: v for k, v in record.items() if k not in ("code", "role", "log_format")}
-        functions.append(FunctionSpec(**fields, code_dir=str(code_dir)))
+        functions.append(DeployedFunction(**fields, code_dir=str(code_dir)))
     known = {f.name for f in functions}
     mappings = []
     for record in records.get("event_source_mappings", []):

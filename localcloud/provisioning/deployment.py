@@ -10,7 +10,7 @@ from typing import Any
 
 
 @dataclass
-class FunctionSpec:
+class DeployedFunction:
     logical_name: str
     name: str
     arn: str
@@ -71,11 +71,11 @@ class Deployment:
     project_dir: str
     endpoint_url: str
     outputs: dict[str, Any]
-    functions: list[FunctionSpec]
+    functions: list[DeployedFunction]
     event_source_mappings: list[EventSourceMappingSpec]
     http_apis: list[HttpApiSpec]
 
-    def function(self, name: str) -> FunctionSpec:
+    def function(self, name: str) -> DeployedFunction:
         for spec in self.functions:
             if name in (spec.name, spec.logical_name, spec.arn):
                 return spec
@@ -95,7 +95,7 @@ class Deployment:
             project_dir=data["project_dir"],
             endpoint_url=data["endpoint_url"],
             outputs=data["outputs"],
-            functions=[FunctionSpec(**f) for f in data["functions"]],
+            functions=[DeployedFunction(**f) for f in data["functions"]],
             event_source_mappings=[EventSourceMappingSpec(**m) for m in data["event_source_mappings"]],
             http_apis=[
                 HttpApiSpec(**{**a, "routes": [HttpRoute(**r) for r in a["routes"]]}) for a in data["http_apis"]

@@ -29,7 +29,7 @@ from saga_events.validation import validate_event
 
 from contracts import load_catalog
 from tests.harness.cloud import Cloud, mocked_cloud
-from tests.harness.deployment import DeclaredTable, deployment
+from tests.harness.declared_stack import DeclaredTable, declared_stack
 from tests.harness.generation import event_data
 from tests.harness.lambda_events import (
     LambdaContextStub,
@@ -110,14 +110,14 @@ class Consumer:
         }
 
     def table(self, variable: str) -> str:
-        return deployment().worker(self.context).environment[variable]
+        return declared_stack().worker(self.context).environment[variable]
 
 
 @pytest.fixture(scope="module")
 def consumer(request) -> Iterator[Consumer]:
     """One context's worker, deployed once for all its tests; each example starts from `reset()`."""
     context = request.param
-    stack = deployment()
+    stack = declared_stack()
     worker = stack.worker(context)
     with pytest.MonkeyPatch.context() as monkeypatch, mocked_cloud(monkeypatch) as cloud:
         module = cloud.deploy(worker, stack, monkeypatch)
@@ -279,7 +279,7 @@ def payment_refunds_a_cancelled_order(consumer: Consumer, draw: Draw, start: str
 
 
 def served(consumer: Consumer) -> set[str]:
-    return set(deployment().worker(consumer.context).environment["SERVED_COUNTRIES"].split(","))
+    return set(declared_stack().worker(consumer.context).environment["SERVED_COUNTRIES"].split(","))
 
 
 def shipping_notes_the_destination(consumer: Consumer, draw: Draw, start: str) -> None:

@@ -9,9 +9,9 @@ import pytest
 
 from contracts import load_catalog
 from tests.harness.cloud import import_handler, mocked_cloud
-from tests.harness.deployment import deployment
+from tests.harness.declared_stack import declared_stack
 
-WORKERS = deployment().queue_workers()
+WORKERS = declared_stack().queue_workers()
 
 
 def test_every_consuming_context_has_a_queue_worker():
@@ -24,7 +24,7 @@ def test_every_consuming_context_has_a_queue_worker():
 def test_the_dispatch_table_is_what_the_catalog_routes_to_the_context(worker, monkeypatch):
     dummies = {variable: f"dummy-{variable.lower()}" for variable in worker.environment}
     with mocked_cloud(monkeypatch):
-        module = import_handler(worker, dummies, deployment(), monkeypatch)
+        module = import_handler(worker, dummies, declared_stack(), monkeypatch)
 
     expected = {(event.type, event.version) for event in load_catalog().consumed_by(worker.context)}
     assert set(module.consume.handlers) == expected

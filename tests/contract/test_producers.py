@@ -50,7 +50,7 @@ class Scenarios:
         self.expected: dict[str, tuple[str, str | None]] = {}
 
     def stock(self, **available: int) -> None:
-        table = self.saga.deployment.worker("inventory").environment["STOCK_TABLE"]
+        table = self.saga.declared.worker("inventory").environment["STOCK_TABLE"]
         for sku, quantity in available.items():
             self.saga.cloud.dynamodb.put_item(
                 TableName=table, Item={"sku": {"S": sku}, "available": {"N": str(quantity)}}

@@ -20,7 +20,7 @@ import botocore.session
 import pytest
 from moto import mock_aws
 
-from tests.harness.deployment import DeclaredTable, DeployedFunction, Deployment
+from tests.harness.declared_stack import DeclaredFunction, DeclaredStack, DeclaredTable
 from tests.harness.lambda_events import REGION
 
 
@@ -100,35 +100,35 @@ class Cloud:
             for item in self.items(table.name):
                 self.dynamodb.delete_item(TableName=table.name, Key={key: item[key] for key in keys})
 
-    def deploy(self, function: DeployedFunction, deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    def deploy(self, function: DeclaredFunction, stack: DeclaredStack, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         """Create what the function's environment names, then import its handler module with
         exactly the declared environment variables set (and no other function's)."""
         environment = {}
         for variable, value in function.environment.items():
-            if value in deployment.tables and value not in self._tables:
-                table = deployment.tables[value]
+            if value in stack.tables and value not in self._tables:
+                table = stack.tables[value]
                 self.create_table(table.name, table.hash_key, table.range_key)
-            elif value in deployment.buses and value not in self._buses:
+            elif value in stack.buses and value not in self._buses:
                 self.create_bus(value)
-            elif value in deployment.topics:
+            elif value in stack.topics:
                 # Declared ARNs are the mocks' inventions; use the ARN moto gives the topic.
-                name = deployment.topics[value]
+                name = stack.topics[value]
                 if name not in self._topics:
                     self._topics[name] = self.create_topic(name)
                 value = self._topics[name]
             environment[variable] = value
-        return import_handler(function, environment, deployment, monkeypatch)
+        return import_handler(function, environment, stack, monkeypatch)
 
 
 def import_handler(
-    function: DeployedFunction,
+    function: DeclaredFunction,
     environment: dict[str, str],
-    deployment: Deployment,
+    stack: DeclaredStack,
     monkeypatch: pytest.MonkeyPatch,
 ) -> ModuleType:
     """Import the handler module afresh (its clients and config are built at import, as on a
     cold start) with these variables set and every other function's variables unset."""
-    for variable in deployment.variable_names():
+    for variable in stack.variable_names():
         monkeypatch.delenv(variable, raising=False)
     for variable, value in environment.items():
         monkeypatch.setenv(variable, value)

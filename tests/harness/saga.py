@@ -17,7 +17,7 @@ from saga_events import EventPublisher
 
 from contracts import Catalog, load_catalog
 from tests.harness.cloud import Cloud
-from tests.harness.deployment import Deployment, deployment
+from tests.harness.declared_stack import DeclaredStack, declared_stack
 from tests.harness.lambda_events import (
     LambdaContextStub,
     dynamodb_insert_record,
@@ -45,10 +45,10 @@ class SagaStuck(AssertionError):
 
 
 class MiniSaga:
-    def __init__(self, cloud: Cloud, monkeypatch: pytest.MonkeyPatch, stack: Deployment | None = None) -> None:
+    def __init__(self, cloud: Cloud, monkeypatch: pytest.MonkeyPatch, stack: DeclaredStack | None = None) -> None:
         self.cloud = cloud
         self.catalog: Catalog = load_catalog()
-        self.deployment = stack or deployment()
+        self.declared = stack or declared_stack()
         self.publications: list[Publication] = []
         self._attempts: list[tuple[dict[str, Any], list[bool]]] = []
         original_publish = EventPublisher.publish
@@ -62,16 +62,15 @@ class MiniSaga:
 
         monkeypatch.setattr(EventPublisher, "publish", recording_publish)
         self.workers = {
-            worker.context: cloud.deploy(worker, self.deployment, monkeypatch)
-            for worker in self.deployment.queue_workers()
+            worker.context: cloud.deploy(worker, self.declared, monkeypatch) for worker in self.declared.queue_workers()
         }
-        self.api_function = self.deployment.function("order.api.handle")
-        self.api = cloud.deploy(self.api_function, self.deployment, monkeypatch)
-        self.relay_function = self.deployment.function("order.outbox_relay.handle")
-        self.relay = cloud.deploy(self.relay_function, self.deployment, monkeypatch)
+        self.api_function = self.declared.function("order.api.handle")
+        self.api = cloud.deploy(self.api_function, self.declared, monkeypatch)
+        self.relay_function = self.declared.function("order.outbox_relay.handle")
+        self.relay = cloud.deploy(self.relay_function, self.declared, monkeypatch)
         [self._orders] = [
             t
-            for t in self.deployment.tables_of(self.api_function)
+            for t in self.declared.tables_of(self.api_function)
             if t.name == self.api_function.environment["ORDERS_TABLE"]
         ]
         self._relayed: set[str] = set()
@@ -124,7 +123,7 @@ class MiniSaga:
 
     def deliver(self, event: dict[str, Any], context: str) -> bool:
         """One SQS batch with this event to the context's worker; True if it was not failed."""
-        worker = self.deployment.worker(context)
+        worker = self.declared.worker(context)
         response = self.workers[context].handle(
             sqs_event(record_for(event)), LambdaContextStub(function_name=worker.name)
         )

@@ -1,16 +1,18 @@
 """Runs the real Pulumi program under Pulumi's mocks and records every resource it declares."""
 
-import json
 import runpy
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from components.settings import read_stack_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -72,21 +74,42 @@ def _arn_service(service: str) -> str:
     return {"cloudwatch": "events", "lambda": "lambda", "apigatewayv2": "apigateway"}.get(service, service)
 
 
-def stack_config(stack: str) -> dict[str, str]:
-    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
-    raw = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-    config = {}
-    for key, value in raw.items():
-        full = key if ":" in key else f"{project}:{key}"
-        config[full] = value if isinstance(value, str) else json.dumps(value)
-    return config
+def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    return read_stack_config(project_dir, stack).config
 
 
-def run_program(stack: str = "dev") -> RecordingMocks:
+def run_program(stack: str = "dev", project_dir: Path = PROJECT_DIR) -> RecordingMocks:
+    """Run the program in `project_dir` as `pulumi up` would, recording what it declares.
+
+    Another project directory (a copy of this one with a context added) brings its own
+    components, contracts and context packages: those are imported afresh from it and
+    forgotten afterwards, so the rest of the session keeps this project's.
+    """
     mocks = RecordingMocks()
-    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
-    pulumi.runtime.set_all_config(stack_config(stack))
-    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False)
-    sys.path.insert(0, str(PROJECT_DIR))
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")))
+    config = read_stack_config(project_dir, stack)
+    pulumi.runtime.set_all_config(config.config)
+    pulumi.runtime.set_mocks(mocks, project=config.project, stack=stack, preview=False)
+    with _importing_from(project_dir):
+        _sync_await(run_pulumi_func(lambda: runpy.run_path(str(config.main), run_name="__main__")))
     return mocks
+
+
+@contextmanager
+def _importing_from(project_dir: Path) -> Iterator[None]:
+    if project_dir == PROJECT_DIR:
+        if str(PROJECT_DIR) not in sys.path:
+            sys.path.insert(0, str(PROJECT_DIR))
+        yield
+        return
+    own = {"components", "contracts"}
+    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] in own}
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, str(project_dir))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(project_dir))
+        for name in [name for name in sys.modules if name.split(".")[0] in own]:
+            del sys.modules[name]
+        sys.modules.update(saved)

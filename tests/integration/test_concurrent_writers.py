@@ -21,7 +21,7 @@ from moto.core.botocore_stubber import BotocoreStubber
 from saga_events import new_event
 
 from tests.harness.cloud import Cloud, mocked_cloud
-from tests.harness.deployment import deployment
+from tests.harness.declared_stack import declared_stack
 from tests.harness.lambda_events import LambdaContextStub, http_api_event, record_for, sqs_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
@@ -51,8 +51,8 @@ class Instances:
 
     def __init__(self, cloud: Cloud, monkeypatch: pytest.MonkeyPatch, context: str, count: int) -> None:
         self.cloud = cloud
-        self.worker = deployment().worker(context)
-        self.modules = [cloud.deploy(self.worker, deployment(), monkeypatch) for _ in range(count)]
+        self.worker = declared_stack().worker(context)
+        self.modules = [cloud.deploy(self.worker, declared_stack(), monkeypatch) for _ in range(count)]
 
     def deliver(self, module: ModuleType, event: dict[str, Any]) -> bool:
         """One SQS batch with the event; True if SQS was told it is done."""
@@ -296,7 +296,7 @@ def test_a_cancellation_racing_the_charge_leaves_no_money_taken(cloud, monkeypat
 def test_a_customer_cancel_racing_the_confirmation_ends_either_confirmed_or_cancelled_never_both(cloud, monkeypatch):
     order = Instances(cloud, monkeypatch, "order", count=1)
     [worker] = order.modules
-    api = cloud.deploy(deployment().function("order.api.handle"), deployment(), monkeypatch)
+    api = cloud.deploy(declared_stack().function("order.api.handle"), declared_stack(), monkeypatch)
     body = {
         "customerId": CUSTOMER,
         "currency": "EUR",

@@ -8,7 +8,7 @@ from saga_events import InvalidEvent, new_event
 from saga_events.validation import validate_event
 
 from tests.harness.cloud import mocked_cloud
-from tests.harness.deployment import deployment
+from tests.harness.declared_stack import declared_stack
 from tests.harness.lambda_events import LambdaContextStub, record_for, sqs_event
 
 ORDER_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
@@ -16,7 +16,7 @@ ORDER_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
 @pytest.fixture
 def loyalty(monkeypatch):
-    stack = deployment()
+    stack = declared_stack()
     worker = stack.worker("loyalty")
     with mocked_cloud(monkeypatch) as cloud:
         module = cloud.deploy(worker, stack, monkeypatch)

@@ -1,4 +1,4 @@
-"""What the Pulumi program deploys, read once from the real program under Pulumi's mocks.
+"""What the Pulumi program declares, read once from the real program under Pulumi's mocks.
 
 Tests that run handlers in-process take each function's handler string and environment
 from here, so a handler is exercised exactly as the infrastructure configures it.
@@ -7,7 +7,7 @@ from here, so a handler is exercised exactly as the infrastructure configures it
 from dataclasses import dataclass
 from functools import cache
 
-from tests.infra.program import run_program
+from tests.infra.program import RecordingMocks, run_program
 
 FUNCTION = "aws:lambda/function:Function"
 EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
@@ -17,7 +17,7 @@ EVENT_BUS = "aws:cloudwatch/eventBus:EventBus"
 
 
 @dataclass(frozen=True)
-class DeployedFunction:
+class DeclaredFunction:
     name: str  # the logical name, "<context>-<role>-fn"
     handler: str  # "package.module.function"
     environment: dict[str, str]
@@ -41,20 +41,20 @@ class DeclaredTable:
 
 
 @dataclass(frozen=True)
-class Deployment:
-    functions: tuple[DeployedFunction, ...]
+class DeclaredStack:
+    functions: tuple[DeclaredFunction, ...]
     tables: dict[str, DeclaredTable]  # by physical name
     topics: dict[str, str]  # declared ARN -> topic name
     buses: frozenset[str]
 
-    def queue_workers(self) -> tuple[DeployedFunction, ...]:
+    def queue_workers(self) -> tuple[DeclaredFunction, ...]:
         return tuple(f for f in self.functions if f.trigger == "queue")
 
-    def worker(self, context: str) -> DeployedFunction:
+    def worker(self, context: str) -> DeclaredFunction:
         [function] = [f for f in self.queue_workers() if f.context == context]
         return function
 
-    def function(self, handler: str) -> DeployedFunction:
+    def function(self, handler: str) -> DeclaredFunction:
         [function] = [f for f in self.functions if f.handler == handler]
         return function
 
@@ -62,19 +62,22 @@ class Deployment:
         """Every environment variable any function is given."""
         return frozenset(name for f in self.functions for name in f.environment)
 
-    def tables_of(self, function: DeployedFunction) -> tuple[DeclaredTable, ...]:
+    def tables_of(self, function: DeclaredFunction) -> tuple[DeclaredTable, ...]:
         return tuple(self.tables[v] for v in function.environment.values() if v in self.tables)
 
 
 @cache
-def deployment(stack: str = "dev") -> Deployment:
-    program = run_program(stack)
+def declared_stack(stack: str = "dev") -> DeclaredStack:
+    return read_declared_stack(run_program(stack))
+
+
+def read_declared_stack(program: RecordingMocks) -> DeclaredStack:
     triggers: dict[str, str] = {}
     for mapping in program.of_type(EVENT_SOURCE_MAPPING):
         source = mapping.inputs["eventSourceArn"]
         triggers[mapping.inputs["functionName"]] = "queue" if ":sqs:" in source else "stream"
     functions = tuple(
-        DeployedFunction(
+        DeclaredFunction(
             name=f.name,
             handler=f.inputs["handler"],
             environment=dict((f.inputs.get("environment") or {}).get("variables") or {}),
@@ -90,4 +93,4 @@ def deployment(stack: str = "dev") -> Deployment:
     }
     topics = {t.outputs["arn"]: t.outputs["name"] for t in program.of_type(TOPIC)}
     buses = frozenset(b.outputs["name"] for b in program.of_type(EVENT_BUS))
-    return Deployment(functions, tables, topics, buses)
+    return DeclaredStack(functions, tables, topics, buses)
