@@ -82,34 +82,37 @@ def run_program(stack: str = "dev", project_dir: Path = PROJECT_DIR) -> Recordin
     """Run the program in `project_dir` as `pulumi up` would, recording what it declares.
 
     Another project directory (a copy of this one with a context added) brings its own
-    components, contracts and context packages: those are imported afresh from it and
-    forgotten afterwards, so the rest of the session keeps this project's.
+    components and contracts: they are imported afresh from it and forgotten afterwards,
+    so the rest of the session keeps this project's.
     """
     mocks = RecordingMocks()
     config = read_stack_config(project_dir, stack)
     pulumi.runtime.set_all_config(config.config)
     pulumi.runtime.set_mocks(mocks, project=config.project, stack=stack, preview=False)
-    with _importing_from(project_dir):
+    if project_dir == PROJECT_DIR:
+        if str(PROJECT_DIR) not in sys.path:
+            sys.path.insert(0, str(PROJECT_DIR))
         _sync_await(run_pulumi_func(lambda: runpy.run_path(str(config.main), run_name="__main__")))
+    else:
+        with importing_from([project_dir], packages={"components", "contracts"}):
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(config.main), run_name="__main__")))
     return mocks
 
 
 @contextmanager
-def _importing_from(project_dir: Path) -> Iterator[None]:
-    if project_dir == PROJECT_DIR:
-        if str(PROJECT_DIR) not in sys.path:
-            sys.path.insert(0, str(PROJECT_DIR))
-        yield
-        return
-    own = {"components", "contracts"}
-    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] in own}
+def importing_from(directories: list[Path], packages: set[str]) -> Iterator[None]:
+    """While inside, `packages` are imported from `directories` first; afterwards the modules
+    imported before are back, and those imported inside are forgotten."""
+    saved = {name: module for name, module in sys.modules.items() if name.split(".")[0] in packages}
     for name in saved:
         del sys.modules[name]
-    sys.path.insert(0, str(project_dir))
+    paths = [str(directory) for directory in directories]
+    sys.path[:0] = paths
     try:
         yield
     finally:
-        sys.path.remove(str(project_dir))
-        for name in [name for name in sys.modules if name.split(".")[0] in own]:
+        for path in paths:
+            sys.path.remove(path)
+        for name in [name for name in sys.modules if name.split(".")[0] in packages]:
             del sys.modules[name]
         sys.modules.update(saved)
