@@ -20,7 +20,7 @@ from inventory.domain import (
     outcome_of,
     reserve,
 )
-from inventory.store import InventoryStore
+from inventory.store import InventoryStore, StockChanged
 
 SOURCE = os.environ["EVENT_SOURCE"]
 
@@ -119,6 +119,7 @@ consume = EventConsumer(
     {("order.placed", 2): reserve_stock, ("order.cancelled", 1): release_stock},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=dynamodb,
+    retry_later=(StockChanged,),
 )
 
 handle = consume.lambda_handler(metrics)

@@ -11,7 +11,7 @@ from saga_events.consumer import EventConsumer
 from saga_events.validation import validate_event
 
 from loyalty.domain import award, revoke
-from loyalty.store import LedgerStore
+from loyalty.store import LedgerChanged, LedgerStore
 
 SOURCE = os.environ["EVENT_SOURCE"]
 
@@ -73,6 +73,7 @@ consume = EventConsumer(
     {("payment.captured", 1): award_points, ("payment.refunded", 1): revoke_points},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=dynamodb,
+    retry_later=(LedgerChanged,),
 )
 
 handle = consume.lambda_handler(metrics)

@@ -25,7 +25,7 @@ from order.domain import (
     stock_reserved,
 )
 from order.events import order_cancelled, order_confirmed
-from order.store import OrderStore
+from order.store import OrderChanged, OrderStore
 
 logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
@@ -104,6 +104,7 @@ consume = EventConsumer(
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=dynamodb,
+    retry_later=(OrderChanged,),
 )
 
 handle = consume.lambda_handler(metrics)

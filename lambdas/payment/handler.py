@@ -12,8 +12,10 @@ from saga_events.consumer import EventConsumer
 from payment.domain import (
     CancellationStep,
     Captured,
+    ChargeInFlight,
     ChargeStep,
     Declined,
+    IntentNotYetKnown,
     Money,
     Payment,
     PaymentStatus,
@@ -24,8 +26,8 @@ from payment.domain import (
     outcome_of,
     require_intent,
 )
-from payment.gateway import SimulatedGateway
-from payment.store import PaymentStore
+from payment.gateway import GatewayUnavailable, SimulatedGateway
+from payment.store import PaymentChanged, PaymentStore
 
 SOURCE = os.environ["EVENT_SOURCE"]
 
@@ -161,6 +163,12 @@ consume = EventConsumer(
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=_dynamodb,
+    retry_later=(
+        IntentNotYetKnown,
+        ChargeInFlight,
+        GatewayUnavailable,
+        PaymentChanged,
+    ),
 )
 
 handle = consume.lambda_handler(metrics)

@@ -5,7 +5,7 @@ report only the failed messages back to SQS, and `idempotent_function` keyed on 
 CloudEvent's `source` + `id` makes a redelivered event a no-op.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -20,14 +20,18 @@ from aws_lambda_powertools.utilities.idempotency import (
     IdempotencyConfig,
     idempotent_function,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from saga_events.errors import InvalidEvent
+from saga_events.errors import InvalidEvent, PublishFailed
 from saga_events.events import IntegrationEvent
 from saga_events.receiver import event_from_sqs_record
 
 EventHandler = Callable[[IntegrationEvent], None]
 REMEMBER_EVENTS_FOR = 14 * 24 * 3600
+# "Not yet" for any consumer: EventBridge refused what the event caused (PublishFailed), or
+# another delivery of the same event is being handled right now.
+ALWAYS_RETRY_LATER: tuple[type[Exception], ...] = (PublishFailed, IdempotencyAlreadyInProgressError)
 
 
 class EventConsumer:
@@ -39,8 +43,13 @@ class EventConsumer:
         handlers: Mapping[tuple[str, int], EventHandler],
         idempotency_table: str,
         dynamodb_client: Any,
+        retry_later: Sequence[type[Exception]] = (),
     ) -> None:
         self.handlers = dict(handlers)
+        # What this consumer's handlers raise to say "not yet, deliver it again" (its cause has not
+        # arrived, a write lost a race, a dependency is briefly down): logged as a wait, while
+        # anything else is logged as an error before SQS retries and then dead-letters it.
+        self.retry_later: tuple[type[Exception], ...] = (*ALWAYS_RETRY_LATER, *retry_later)
         self._logger = logger
         # Report an all-failed batch item by item too, rather than as a function error: a retry
         # is ordinary here (a transient gateway error, an event that overtook its cause).
@@ -103,4 +112,14 @@ class EventConsumer:
             # consumes, so an event we cannot handle is a wiring fault: dead-letter it.
             raise InvalidEvent(f"no handler for {event.type} v{event.version}")
         self._logger.info("handling event")
-        self._handle_once(cloudevent=event.as_cloudevent())
+        try:
+            self._handle_once(cloudevent=event.as_cloudevent())
+        except self.retry_later as waiting:
+            self._logger.info(
+                "retry later",
+                extra={"message_id": record.message_id, "reason": f"{type(waiting).__name__}: {waiting}"},
+            )
+            raise
+        except Exception:
+            self._logger.exception("failed to handle event", extra={"message_id": record.message_id})
+            raise

@@ -10,8 +10,16 @@ from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
 from saga_events.validation import validate_event
 
-from shipping.domain import NotServed, OnCancellation, Scheduled, ShipmentStatus, on_cancellation, schedule
-from shipping.store import ShipmentStore
+from shipping.domain import (
+    DestinationNotYetKnown,
+    NotServed,
+    OnCancellation,
+    Scheduled,
+    ShipmentStatus,
+    on_cancellation,
+    schedule,
+)
+from shipping.store import ShipmentChanged, ShipmentStore
 
 SOURCE = os.environ["EVENT_SOURCE"]
 SERVED_COUNTRIES = frozenset(os.environ["SERVED_COUNTRIES"].split(","))
@@ -116,6 +124,10 @@ consume = EventConsumer(
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=dynamodb,
+    retry_later=(
+        DestinationNotYetKnown,
+        ShipmentChanged,
+    ),
 )
 
 handle = consume.lambda_handler(metrics)

@@ -12,6 +12,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from saga_events import IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
+from saga_events.errors import PublishFailed
 
 from tests.harness.cloud import Cloud, mocked_cloud
 from tests.harness.lambda_events import LambdaContextStub, record_for, sqs_event, sqs_record
@@ -38,6 +39,10 @@ def captured(order_id: str) -> dict[str, Any]:
     )
 
 
+class StockNotYetCounted(RuntimeError):
+    """A wait this worker declares: its cause has not arrived yet."""
+
+
 class Worker:
     """An EventConsumer for payment.captured whose handler notes what it was given and logs a line."""
 
@@ -48,7 +53,11 @@ class Worker:
         self.logger = Logger(service=f"shipping-{uuid.uuid4().hex}", logger_handler=logging.StreamHandler(self.stream))
         self.handled: list[IntegrationEvent] = []
         self.consumer = EventConsumer(
-            self.logger, {("payment.captured", 1): self._book}, IDEMPOTENCY_TABLE, cloud.dynamodb
+            self.logger,
+            {("payment.captured", 1): self._book},
+            IDEMPOTENCY_TABLE,
+            cloud.dynamodb,
+            retry_later=(StockNotYetCounted,),
         )
 
     def _book(self, event: IntegrationEvent) -> None:
@@ -176,3 +185,43 @@ def test_a_redelivery_while_the_first_is_in_progress_is_refused_until_the_functi
     assert worker.deliver(record_for(event)) == []
     assert len(refused) == 1
     assert second_worker.handled == []
+
+
+def _failing_with(worker: Worker, error: Exception) -> None:
+    def fail(_: IntegrationEvent) -> None:
+        raise error
+
+    worker.consumer.handlers[("payment.captured", 1)] = fail
+
+
+def test_a_wait_the_worker_declares_is_logged_as_retry_later_not_as_an_error(worker):
+    record = record_for(captured(str(uuid.uuid4())))
+    _failing_with(worker, StockNotYetCounted("the stock count has not arrived"))
+
+    assert worker.deliver(record) == [record["messageId"]]
+
+    [_, waiting] = worker.log()
+    assert (waiting["level"], waiting["message"], waiting["message_id"]) == ("INFO", "retry later", record["messageId"])
+    assert waiting["reason"] == "StockNotYetCounted: the stock count has not arrived"
+    assert "exception" not in waiting
+
+
+def test_a_publish_refused_by_eventbridge_is_a_wait_for_every_worker(worker):
+    record = record_for(captured(str(uuid.uuid4())))
+    _failing_with(worker, PublishFailed("1 of 1 entries failed"))
+
+    assert worker.deliver(record) == [record["messageId"]]
+
+    assert [line["message"] for line in worker.log()] == ["handling event", "retry later"]
+
+
+def test_a_failure_nobody_declared_is_logged_as_an_error_with_its_traceback(worker):
+    record = record_for(captured(str(uuid.uuid4())))
+    _failing_with(worker, KeyError("shipmentId"))
+
+    assert worker.deliver(record) == [record["messageId"]]
+
+    [_, failed] = worker.log()
+    assert (failed["level"], failed["message"]) == ("ERROR", "failed to handle event")
+    assert failed["message_id"] == record["messageId"]
+    assert "KeyError: 'shipmentId'" in failed["exception"]
