@@ -13,6 +13,7 @@ from components.bounded_context import (
     TableSpec,
     queue_worker,
 )
+from components.field_keys import producers_writing_for
 from components.order_api import OrderHttpApi
 from components.platform import EventPlatform
 from components.settings import StackSettings
@@ -22,6 +23,7 @@ settings = StackSettings.from_config()
 catalog = load_catalog()
 
 platform = EventPlatform("saga", catalog, settings)
+built: dict[str, BoundedContext] = {}
 
 
 def bounded_context(
@@ -32,6 +34,8 @@ def bounded_context(
     environment: dict[str, str] | None = None,
 ) -> BoundedContext:
     """One context, wired from the catalog, its state exported under its name."""
+    # Whoever encrypts fields for this context (the schemas say which) was built before it.
+    writers = [role for producer in producers_writing_for(catalog, name) for role in built[producer].sealing_roles]
     context = BoundedContext(
         name,
         BoundedContextArgs(
@@ -42,8 +46,10 @@ def bounded_context(
             functions=functions,
             topics=topics,
             extra_environment=environment or {},
+            field_writer_roles=writers,
         ),
     )
+    built[name] = context
     pulumi.export(name, context.outputs)
     return context
 
@@ -56,7 +62,7 @@ order = bounded_context(
     "order",
     tables=[TableSpec("orders", hash_key="pk", range_key="sk", stream=True, ttl_attribute="expiresAt")],
     functions=[
-        FunctionSpec("api", "api.handle", tables=["orders", "idempotency"], trigger="http"),
+        FunctionSpec("api", "api.handle", tables=["orders", "idempotency"], trigger="http", seals_fields=True),
         FunctionSpec(
             "outbox-relay",
             "outbox_relay.handle",

@@ -14,11 +14,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components import alarms, policies
+from components.field_keys import field_key_alias, fields_read_by, readers_of_fields_produced_by
 from components.function import ContextFunction, FunctionArgs
 from components.platform import EventPlatform
 from components.routing import consumed_events_pattern
 from components.settings import StackSettings
 from contracts import Catalog
+
+# The environment variables saga_events.sealing reads (the Lambda bundle's, not imported here).
+SEALED_FIELD_KEYS = "SEALED_FIELD_KEYS"
+FIELD_KEY = "FIELD_KEY"
 
 # SQS must keep a message hidden while Lambda may still be working on it, retries included.
 VISIBILITY_TIMEOUT_FACTOR = 6
@@ -59,6 +64,8 @@ class FunctionSpec:
     stream_filter: dict | None = None
     timeout_seconds: int | None = None
     topics: Sequence[str] = ()
+    # Builds events with encrypted fields (contracts/sealed.py), so may encrypt for their readers.
+    seals_fields: bool = False
 
 
 def queue_worker(
@@ -91,6 +98,8 @@ class BoundedContextArgs:
     # SNS topics the context publishes to from code (e.g. customer notifications).
     topics: Sequence[str] = ()
     extra_environment: dict[str, pulumi.Input[str]] = field(default_factory=dict)
+    # The roles that encrypt fields for this context: its producers' sealing functions.
+    field_writer_roles: Sequence[pulumi.Input[str]] = ()
 
 
 class BoundedContext(pulumi.ComponentResource):
@@ -127,6 +136,10 @@ class BoundedContext(pulumi.ComponentResource):
         self.queue = self._queue(workers[0]) if consumes else None
 
         self.functions = {spec.name: self._function(spec) for spec in args.functions}
+        self.sealing_roles = [self.functions[spec.name].role.arn for spec in args.functions if spec.seals_fields]
+        if readers_of_fields_produced_by(args.catalog, name) and not self.sealing_roles:
+            raise ValueError(f"{name} publishes encrypted fields, so one of its functions must seal them")
+        self.field_key = self._field_key(workers[0]) if fields_read_by(name) else None
         self.forwarding_rule: aws.cloudwatch.EventRule | None = None
         if consumes:
             self._subscribe(self.functions[workers[0].name])
@@ -186,6 +199,11 @@ class BoundedContext(pulumi.ComponentResource):
         environment[EVENT_SOURCE_VARIABLE] = self.source
         if spec.publishes:
             environment["EVENT_BUS_NAME"] = self._args.platform.bus.name
+        if spec.seals_fields:
+            readers = readers_of_fields_produced_by(self._args.catalog, self._name)
+            environment[SEALED_FIELD_KEYS] = json.dumps({reader: field_key_alias(reader) for reader in readers})
+        if spec.trigger == "queue" and fields_read_by(self._name):
+            environment[FIELD_KEY] = field_key_alias(self._name)
         return ContextFunction(
             f"{self._name}-{spec.name}",
             FunctionArgs(
@@ -196,6 +214,7 @@ class BoundedContext(pulumi.ComponentResource):
                 timeout_seconds=spec.timeout_seconds,
                 # Caps what a burst of API calls may take from the account, so workers keep theirs.
                 reserved_concurrency=self._args.settings.api_reserved_concurrency if spec.trigger == "http" else None,
+                log_key_arn=self._args.platform.logs_key.arn,
             ),
             self._args.settings,
             self._args.platform.layers,
@@ -230,6 +249,30 @@ class BoundedContext(pulumi.ComponentResource):
             return granted
 
         return pulumi.Output.all(**arns).apply(statements)
+
+    def _field_key(self, worker: FunctionSpec) -> aws.kms.Key:
+        """The key of the fields only this context may read: its producers encrypt, its worker decrypts."""
+        if not self._args.field_writer_roles:
+            raise ValueError(f"{self._name} reads encrypted fields: create their producers first and pass their roles")
+        fields = [(f.event_type, f.field) for f in fields_read_by(self._name)]
+        key = aws.kms.Key(
+            f"{self._name}-field-key",
+            description=f"Encrypts event fields only {self._name} may read",
+            enable_key_rotation=True,
+            policy=pulumi.Output.all(
+                aws.get_caller_identity_output().account_id,
+                self.functions[worker.name].role.arn,
+                *self._args.field_writer_roles,
+            ).apply(lambda values: policies.field_key_policy(values[0], values[2:], [values[1]], fields)),
+            opts=self._child,
+        )
+        aws.kms.Alias(
+            f"{self._name}-field-key-alias",
+            name=field_key_alias(self._name),
+            target_key_id=key.key_id,
+            opts=self._child,
+        )
+        return key
 
     def _queue(self, worker: FunctionSpec) -> aws.sqs.Queue:
         settings = self._args.settings

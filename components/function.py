@@ -21,6 +21,8 @@ class FunctionArgs:
     timeout_seconds: int | None = None
     # Lambda's reserved concurrency; None shares the account's unreserved pool.
     reserved_concurrency: int | None = None
+    # The key of the function's log group: its log lines carry customer data.
+    log_key_arn: pulumi.Input[str] | None = None
 
 
 class ContextFunction(pulumi.ComponentResource):
@@ -41,6 +43,7 @@ class ContextFunction(pulumi.ComponentResource):
             f"{name}-logs",
             name=f"/aws/lambda/{pulumi.get_project()}-{stack}/{name}",
             retention_in_days=settings.function_log_retention_days,
+            kms_key_id=args.log_key_arn,
             opts=child,
         )
         self.role = aws.iam.Role(

@@ -10,6 +10,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from components import policies
 from components.routing import every_saga_event_pattern
 from components.settings import StackSettings
 from contracts import Catalog
@@ -29,11 +30,25 @@ class EventPlatform(pulumi.ComponentResource):
 
         self.bus = aws.cloudwatch.EventBus(f"{name}-global-bus", opts=child)
 
+        # Every event and every function's log lines carry customer data (ids, amounts, countries),
+        # so their log groups are encrypted under a key of ours, usable by CloudWatch Logs for
+        # this stack's groups only.
+        prefix = f"{pulumi.get_project()}-{stack}"
+        self.logs_key = aws.kms.Key(
+            f"{name}-logs-key",
+            description="Encrypts the event log and every function's log group",
+            enable_key_rotation=True,
+            policy=pulumi.Output.all(aws.get_caller_identity_output().account_id, aws.get_region_output().region).apply(
+                lambda values: _logs_key_policy(values[0], values[1], prefix)
+            ),
+            opts=child,
+        )
         # EventBridge can only write to log groups named /aws/events/...
         self.event_log = aws.cloudwatch.LogGroup(
             f"{name}-event-log",
-            name=f"/aws/events/{pulumi.get_project()}-{stack}/saga",
+            name=f"/aws/events/{prefix}/saga",
             retention_in_days=settings.event_log_retention_days,
+            kms_key_id=self.logs_key.arn,
             opts=child,
         )
         self._allow_eventbridge_to_log(name)
@@ -117,6 +132,13 @@ class EventPlatform(pulumi.ComponentResource):
             policy_document=policy,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _logs_key_policy(account_id: str, region: str, prefix: str) -> str:
+    groups = f"arn:aws:logs:{region}:{account_id}:log-group"
+    return policies.logs_key_policy(
+        account_id, region, [f"{groups}:/aws/events/{prefix}/*", f"{groups}:/aws/lambda/{prefix}/*"]
+    )
 
 
 def _operations_key_policy(account_id: str) -> str:

@@ -117,3 +117,106 @@ def allow_rules_to_send(queue_arn: str, rule_arns: Sequence[str]) -> str:
             }
         ]
     )
+
+
+# What the account may do with a field key: manage it, never use it. Without kms:Decrypt here no
+# IAM policy can grant it either, so the key policy alone says who reads the fields.
+KEY_ADMINISTRATION = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+# What CloudWatch Logs does with a log group's key (AWS's documented key policy for log groups).
+LOGS_KEY_USE = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+
+
+def _encryption_context_of(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Only our fields' contexts (see saga_events.sealing), and always bound to an order."""
+    return {
+        "StringEquals": {
+            "kms:EncryptionContext:event": sorted({event for event, _ in fields}),
+            "kms:EncryptionContext:field": sorted({field for _, field in fields}),
+        },
+        "Null": {"kms:EncryptionContext:orderId": "false"},
+    }
+
+
+def field_key_policy(
+    account_id: str,
+    writer_role_arns: Sequence[str],
+    reader_role_arns: Sequence[str],
+    fields: Sequence[tuple[str, str]],
+) -> str:
+    """A context's field key: its producers' roles may encrypt, its own roles alone may decrypt."""
+    return document(
+        [
+            {
+                "Sid": "AccountAdministersButCannotUseTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": KEY_ADMINISTRATION,
+                "Resource": "*",
+            },
+            {
+                "Sid": "ProducersEncryptFieldsForTheReader",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(writer_role_arns)},
+                "Action": ["kms:Encrypt"],
+                "Resource": "*",
+                "Condition": _encryption_context_of(fields),
+            },
+            {
+                "Sid": "ReaderDecryptsItsFields",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(reader_role_arns)},
+                "Action": ["kms:Decrypt"],
+                "Resource": "*",
+                "Condition": _encryption_context_of(fields),
+            },
+        ]
+    )
+
+
+def logs_key_policy(account_id: str, region: str, log_group_arns: Sequence[str]) -> str:
+    """The key of log groups that hold customer data: CloudWatch Logs may use it for these groups only."""
+    return document(
+        [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": KEY_ADMINISTRATION,
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncryptsOurLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": LOGS_KEY_USE,
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": sorted(log_group_arns)}},
+            },
+        ]
+    )

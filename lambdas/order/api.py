@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from saga_events.sealing import FieldSealer
 
 from order.domain import (
     CancellationReason,
@@ -42,6 +43,8 @@ metrics = Metrics(namespace="OrderSaga", service="order")
 dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
 SOURCE = os.environ["EVENT_SOURCE"]
+# Encrypts order.placed's payment token and address, each for the one context that reads it.
+sealer = FieldSealer.from_environment(boto3.client("kms"))
 app = APIGatewayHttpResolver(enable_validation=True)
 API_TITLE, API_VERSION = "Order API", "1.0.0"
 API_DESCRIPTION = "Place orders, cancel them, and follow each through the saga."
@@ -105,7 +108,7 @@ def _place(request: PlaceOrderRequest, request_id: str, idempotency_key: str | N
         now=now,
     )
     try:
-        store.add(order, order_placed(order, request_id, source=SOURCE), now)
+        store.add(order, order_placed(order, request_id, sealer, source=SOURCE), now)
     except OrderExists:
         # Only a keyed order id can exist already: an earlier attempt stored the order and
         # then died before its idempotency record was completed. Answer that order.

@@ -4,29 +4,40 @@ from datetime import datetime
 from typing import Any
 
 from saga_events import new_event
+from saga_events.sealing import FieldSealer
 
 from order.domain import Order
 
 
-def order_placed(order: Order, request_id: str, *, source: str) -> list[dict[str, Any]]:
-    """Every live major version of order.placed: v1 until payment and shipping move to v2.
+def order_placed(order: Order, request_id: str, sealer: FieldSealer, *, source: str) -> list[dict[str, Any]]:
+    """Every live major version of order.placed: v2 for inventory, v3 for payment and shipping.
 
     `source` is the order context's, from the catalog (the function's EVENT_SOURCE).
     """
     address = order.shipping_address
-    v1_only = {
-        "paymentMethodToken": order.payment_method_token,
-        "shippingAddress": {
-            "recipient": address.recipient,
-            "line1": address.line1,
-            "city": address.city,
-            "postalCode": address.postal_code,
-            "country": address.country,
-        },
-    }
     # v2 drops the token and the street address; the destination country is all it keeps.
     v2_only = {"shippingCountry": address.country}
-    return [_placed(order, request_id, 1, v1_only, source), _placed(order, request_id, 2, v2_only, source)]
+    # v3 carries them encrypted, each for the one context that reads it (the schema says which).
+    v3_only = {
+        **v2_only,
+        "encryptedPaymentMethodToken": sealer.seal(
+            "order.placed", 3, "encryptedPaymentMethodToken", order.order_id, order.payment_method_token
+        ),
+        "encryptedShippingAddress": sealer.seal(
+            "order.placed",
+            3,
+            "encryptedShippingAddress",
+            order.order_id,
+            {
+                "recipient": address.recipient,
+                "line1": address.line1,
+                "city": address.city,
+                "postalCode": address.postal_code,
+                "country": address.country,
+            },
+        ),
+    }
+    return [_placed(order, request_id, 2, v2_only, source), _placed(order, request_id, 3, v3_only, source)]
 
 
 def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any], source: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
+from saga_events.sealing import FieldOpener
 
 from payment.domain import (
     CancellationStep,
@@ -37,6 +38,8 @@ _dynamodb = boto3.client("dynamodb")
 store = PaymentStore(_dynamodb, os.environ["PAYMENTS_TABLE"])
 gateway = SimulatedGateway(_dynamodb, os.environ["GATEWAY_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+# The payment token arrives encrypted for payment's key alone.
+opener = FieldOpener.from_environment(boto3.client("kms"))
 
 
 def note_payment_intent(placed: IntegrationEvent) -> None:
@@ -46,7 +49,7 @@ def note_payment_intent(placed: IntegrationEvent) -> None:
         status=PaymentStatus.INTENT,
         customer_id=data["customerId"],
         total=Money(data["total"]["amount"], data["total"]["currency"]),
-        payment_method_token=data["paymentMethodToken"],
+        payment_method_token=opener.open(placed, "encryptedPaymentMethodToken"),
     )
     if store.record_intent(intent, datetime.now(UTC)):
         logger.info("payment intent recorded", extra={"token": masked(intent.token)})
@@ -157,7 +160,7 @@ def _money(money: Money) -> dict:
 consume = EventConsumer(
     logger,
     {
-        ("order.placed", 1): note_payment_intent,
+        ("order.placed", 3): note_payment_intent,
         ("inventory.reserved", 1): charge_payment,
         ("order.cancelled", 1): refund_payment,
     },

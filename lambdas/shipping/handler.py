@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
 from saga_events.consumer import EventConsumer
+from saga_events.sealing import FieldOpener
 from saga_events.validation import validate_event
 
 from shipping.domain import (
@@ -29,10 +30,14 @@ metrics = Metrics(namespace="OrderSaga", service="shipping")
 dynamodb = boto3.client("dynamodb")
 store = ShipmentStore(dynamodb, os.environ["SHIPMENTS_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
+# The shipping address arrives encrypted for shipping's key alone.
+opener = FieldOpener.from_environment(boto3.client("kms"))
 
 
 def note_destination(placed: IntegrationEvent) -> None:
-    store.note_destination(placed.data["orderId"], placed.data["shippingAddress"]["country"], datetime.now(UTC))
+    # The street lines are for the carrier's label; the simulated booking needs only the country.
+    address = opener.open(placed, "encryptedShippingAddress")
+    store.note_destination(placed.data["orderId"], address["country"], datetime.now(UTC))
 
 
 def schedule_shipment(captured: IntegrationEvent) -> None:
@@ -118,7 +123,7 @@ def cancel_shipment(cancelled: IntegrationEvent) -> None:
 consume = EventConsumer(
     logger,
     {
-        ("order.placed", 1): note_destination,
+        ("order.placed", 3): note_destination,
         ("payment.captured", 1): schedule_shipment,
         ("order.cancelled", 1): cancel_shipment,
     },
