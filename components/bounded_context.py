@@ -269,7 +269,7 @@ class BoundedContext(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{self._name}-field-key-alias",
             name=field_key_alias(self._name),
-            target_key_id=key.key_id,
+            target_key_id=key.arn,
             opts=self._child,
         )
         return key
