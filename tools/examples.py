@@ -51,6 +51,9 @@ _HINTS: dict[str, Any] = {
     "postalCode": "10115",
     "points": 25,
     "detail": "Cancelled at the customer's request.",
+    # Stand-ins for KMS ciphertexts (base64): an example never shows what a field encrypts.
+    "encryptedPaymentMethodToken": "AQICAHhPYXltZW50J3Mga2V5IGFsb25lIG9wZW5zIHRoaXM=",
+    "encryptedShippingAddress": "AQICAHhTaGlwcGluZydzIGtleSBhbG9uZSBvcGVucyB0aGlz",
 }
 
 _FORMATS: dict[str, str] = {

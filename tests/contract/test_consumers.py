@@ -11,6 +11,7 @@ test is never answered "retry later". After it, the test checks the consumer's o
 published or sent, for every (type, version, consumer) pair in the catalog.
 """
 
+import base64
 import copy
 import json
 import logging
@@ -18,16 +19,21 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis_jsonschema import from_schema
 from saga_events import new_event
+from saga_events.sealing import SEALED_FIELD_KEYS, FieldSealer, encryption_context
 from saga_events.validation import validate_event
 
 from contracts import load_catalog
+from contracts.sealed import sealed_field
 from tests.harness.cloud import Cloud, mocked_cloud
 from tests.harness.declared_stack import DeclaredTable, declared_stack
 from tests.harness.generation import event_data
@@ -135,6 +141,9 @@ def consumer(request) -> Iterator[Consumer]:
     worker = stack.worker(context)
     with pytest.MonkeyPatch.context() as monkeypatch, mocked_cloud(monkeypatch) as cloud:
         module = cloud.deploy(worker, stack, monkeypatch)
+        # Every reader's key, so a generated order.placed can be encrypted whole, as the order API does.
+        for alias in field_keys().values():
+            cloud.create_field_key(alias)
         api = cloud.deploy(stack.function("order.api.handle"), stack, monkeypatch) if context == "order" else None
         yield Consumer(context, cloud, module, stack.tables_of(worker), api)
 
@@ -144,7 +153,13 @@ def consumer(request) -> Iterator[Consumer]:
 
 @st.composite
 def an_event(
-    draw: st.DrawFn, event_type: str, version: int, order_id: str | None = None, customer_id: str | None = None
+    draw: st.DrawFn,
+    event_type: str,
+    version: int,
+    order_id: str | None = None,
+    customer_id: str | None = None,
+    token: str | None = None,
+    country: str | None = None,
 ) -> dict:
     data = draw(event_data(event_type, version))
     if order_id is not None:
@@ -154,9 +169,15 @@ def an_event(
     if event_type == "order.placed":
         for line in data["lines"]:
             line["sku"] = draw(st.sampled_from([*SKUS, line["sku"]]))
-    if (event_type, version) == ("order.placed", 1):
-        data["paymentMethodToken"] = draw(st.sampled_from([*TOKENS, data["paymentMethodToken"]]))
-        data["shippingAddress"]["country"] = draw(st.sampled_from([*COUNTRIES, data["shippingAddress"]["country"]]))
+    if (event_type, version) == ("order.placed", 3):
+        # The generated ciphertexts mean nothing: encrypt drawn plaintexts, as the order API does.
+        token = token or draw(st.sampled_from([*TOKENS, draw(plaintext("encryptedPaymentMethodToken"))]))
+        address = draw(plaintext("encryptedShippingAddress"))
+        address["country"] = country or draw(st.sampled_from([*COUNTRIES, address["country"]]))
+        data["shippingCountry"] = address["country"]
+        sealer = FieldSealer(boto3.client("kms"), field_keys())
+        for field, value in (("encryptedPaymentMethodToken", token), ("encryptedShippingAddress", address)):
+            data[field] = sealer.seal(event_type, version, field, data["orderId"], value)
     if (event_type, version) == ("order.placed", 2):
         data["shippingCountry"] = draw(st.sampled_from([*COUNTRIES, data["shippingCountry"]]))
     contract = CATALOG.contract(event_type, version)
@@ -186,6 +207,28 @@ def about(draw: Draw, event: dict[str, Any], event_type: str, version: int = 1, 
     return other
 
 
+def placed_about(draw: Draw, event: dict[str, Any], token: str | None = None, country: str | None = None) -> dict:
+    """order.placed v3 about the same order, its token and destination encrypted as the order API does."""
+    return draw(an_event("order.placed", 3, event["data"]["orderId"], event["data"].get("customerId"), token, country))
+
+
+def field_keys() -> dict[str, str]:
+    """The alias of each reader's field key, as the order API is given them."""
+    return json.loads(deployment().function("order.api.handle").environment[SEALED_FIELD_KEYS])
+
+
+@cache
+def plaintext(field: str) -> st.SearchStrategy[Any]:
+    return from_schema(sealed_field("order.placed", 3, field).plaintext_schema)
+
+
+def opened(event: dict[str, Any], field: str) -> Any:
+    """What an encrypted field of a generated event holds (the test may use every key)."""
+    blob = base64.b64decode(event["data"][field])
+    context = encryption_context(event["type"], field, event["data"]["orderId"])
+    return json.loads(boto3.client("kms").decrypt(CiphertextBlob=blob, EncryptionContext=context)["Plaintext"])
+
+
 def money(value: dict[str, Any]) -> tuple[int, str]:
     """Amount and currency only: generated data carries extra fields a tolerant consumer ignores."""
     return value["amount"], value["currency"]
@@ -195,7 +238,7 @@ def money(value: dict[str, Any]) -> tuple[int, str]:
 
 
 def payment_notes_the_intent(consumer: Consumer, draw: Draw, start: str) -> None:
-    placed = draw(an_event("order.placed", 1), label="order.placed")
+    placed = draw(an_event("order.placed", 3), label="order.placed")
     data = placed["data"]
     if start == "cancelled first":
         consumer.take(about(draw, placed, "order.cancelled"))
@@ -209,7 +252,7 @@ def payment_notes_the_intent(consumer: Consumer, draw: Draw, start: str) -> None
         assert (record["status"], record["customerId"], record["paymentMethodToken"]) == (
             "INTENT",
             data["customerId"],
-            data["paymentMethodToken"],
+            opened(placed, "encryptedPaymentMethodToken"),
         )
         assert (record["totalAmount"], record["currency"]) == (str(data["total"]["amount"]), data["total"]["currency"])
     assert consumer.published() == []
@@ -217,11 +260,12 @@ def payment_notes_the_intent(consumer: Consumer, draw: Draw, start: str) -> None
 
 def payment_charges_a_reserved_order(consumer: Consumer, draw: Draw, start: str) -> None:
     reserved = draw(an_event("inventory.reserved", 1), label="inventory.reserved")
-    placed = about(draw, reserved, "order.placed")
-    token = {"declined": "tok_declined", "flaky gateway": "tok_flaky"}.get(start, placed["data"]["paymentMethodToken"])
-    if start == "charged" and token in {"tok_declined", "tok_flaky"}:
-        token = "tok_visa"
-    placed["data"]["paymentMethodToken"] = token
+    token = {"declined": "tok_declined", "flaky gateway": "tok_flaky"}.get(start)
+    if start == "charged":
+        token = draw(st.sampled_from([*TOKENS, draw(plaintext("encryptedPaymentMethodToken"))]), label="token")
+        if token in {"tok_declined", "tok_flaky"}:
+            token = "tok_visa"
+    placed = placed_about(draw, reserved, token=token)
     total = placed["data"]["total"]
     consumer.take(placed)
     if start == "cancelled before the reservation":
@@ -262,7 +306,7 @@ def payment_refunds_a_cancelled_order(consumer: Consumer, draw: Draw, start: str
     cancelled = draw(an_event("order.cancelled", 1), label="order.cancelled")
     order_id = cancelled["data"]["orderId"]
     token = "tok_declined" if start == "declined" else "tok_visa"
-    placed = about(draw, cancelled, "order.placed", paymentMethodToken=token)
+    placed = placed_about(draw, cancelled, token=token)
     if start != "nothing known":
         consumer.take(placed)
     if start in {"captured", "declined"}:
@@ -297,7 +341,7 @@ def served(consumer: Consumer) -> set[str]:
 
 
 def shipping_notes_the_destination(consumer: Consumer, draw: Draw, start: str) -> None:
-    placed = draw(an_event("order.placed", 1), label="order.placed")
+    placed = draw(an_event("order.placed", 3), label="order.placed")
     if start == "cancelled first":
         consumer.take(about(draw, placed, "order.cancelled"))
 
@@ -309,21 +353,19 @@ def shipping_notes_the_destination(consumer: Consumer, draw: Draw, start: str) -
     else:
         assert (shipment["status"], shipment["country"]) == (
             "AWAITING_PAYMENT",
-            placed["data"]["shippingAddress"]["country"],
+            opened(placed, "encryptedShippingAddress")["country"],
         )
     assert consumer.published() == []
 
 
 def shipping_books_a_paid_order(consumer: Consumer, draw: Draw, start: str) -> None:
     captured = draw(an_event("payment.captured", 1), label="payment.captured")
-    placed = about(draw, captured, "order.placed")
-    country = placed["data"]["shippingAddress"]["country"]
+    country = draw(st.sampled_from(COUNTRIES), label="country")
     if start == "to a served country":
         country = draw(st.sampled_from(sorted(served(consumer))), label="served country")
     elif country in served(consumer):
         country = "JP"
-    placed["data"]["shippingAddress"]["country"] = country
-    consumer.take(placed)
+    consumer.take(placed_about(draw, captured, country=country))
     if start == "cancelled before payment":
         consumer.take(about(draw, captured, "order.cancelled"))
 
@@ -355,9 +397,7 @@ def shipping_calls_off_a_cancelled_order(consumer: Consumer, draw: Draw, start: 
     cancelled = draw(an_event("order.cancelled", 1), label="order.cancelled")
     order_id = cancelled["data"]["orderId"]
     if start != "nothing known":
-        consumer.take(
-            about(draw, cancelled, "order.placed", shippingAddress__country="JP" if start == "failed" else "DE")
-        )
+        consumer.take(placed_about(draw, cancelled, country="JP" if start == "failed" else "DE"))
     if start in {"scheduled", "failed"}:
         consumer.take(about(draw, cancelled, "payment.captured"))
     booked = consumer.item("SHIPMENTS_TABLE", orderId=order_id) or {}
@@ -652,8 +692,8 @@ ORDER_STARTS = ("pending", "paid", "confirmed", "cancelled by the customer")
 Case = Callable[[Consumer, Draw, str], None]
 # Each pair's case, and the situations the saga can leave its consumer in when the event arrives.
 CASES: dict[tuple[str, int, str], tuple[Case, tuple[str, ...]]] = {
-    ("order.placed", 1, "payment"): (payment_notes_the_intent, ("nothing known", "cancelled first")),
-    ("order.placed", 1, "shipping"): (shipping_notes_the_destination, ("nothing known", "cancelled first")),
+    ("order.placed", 3, "payment"): (payment_notes_the_intent, ("nothing known", "cancelled first")),
+    ("order.placed", 3, "shipping"): (shipping_notes_the_destination, ("nothing known", "cancelled first")),
     ("order.placed", 2, "inventory"): (
         inventory_reserves_stock,
         ("all in stock", "a SKU unknown", "a SKU short", "cancelled first"),
@@ -729,19 +769,15 @@ ORDER_ID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 # One valid payload for the first type each context consumes, so that only the flaw under test is wrong.
 ORDER_LINES = [{"sku": "MUG", "quantity": 1, "unitPrice": {"amount": 1250, "currency": "EUR"}}]
 VALID_DATA = {
-    ("order.placed", 1): {
+    ("order.placed", 3): {
         "orderId": ORDER_ID,
         "customerId": "cust-42",
         "lines": ORDER_LINES,
         "total": {"amount": 1250, "currency": "EUR"},
-        "paymentMethodToken": "tok_visa",
-        "shippingAddress": {
-            "recipient": "Ada",
-            "line1": "1 Main St",
-            "city": "Berlin",
-            "postalCode": "1",
-            "country": "DE",
-        },
+        "shippingCountry": "DE",
+        # Never opened: each flaw under test is refused before decryption.
+        "encryptedPaymentMethodToken": "AQICAHhub3Qgb3BlbmVk",
+        "encryptedShippingAddress": "AQICAHhub3Qgb3BlbmVk",
         "placedAt": "2026-01-01T00:00:00Z",
     },
     ("order.placed", 2): {

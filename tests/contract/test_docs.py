@@ -79,7 +79,7 @@ def test_events_md_draws_an_edge_per_producer_and_consumer(generated):
 
 def test_events_md_flattens_nested_objects_and_arrays(generated):
     assert "| `lines[].unitPrice.amount` | integer | yes |" in generated[EVENTS_MD]
-    assert "| `shippingAddress.country` | string | yes |" in generated[EVENTS_MD]
+    assert "| `total.currency` | string | yes |" in generated[EVENTS_MD]
 
 
 def test_committed_docs_are_up_to_date():

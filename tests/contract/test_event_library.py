@@ -139,7 +139,7 @@ def test_an_event_naming_a_schema_nobody_released_is_refused():
 
 def test_an_event_claiming_another_types_schema_is_refused():
     event = reserved()
-    event["dataschema"] = dataschema_uri("order.placed", 1)
+    event["dataschema"] = dataschema_uri("order.placed", 3)
     with pytest.raises(InvalidEvent) as refused:
         validate_event(event)
     assert str(refused.value) == f"inventory.reserved: dataschema {event['dataschema']} is another type's"

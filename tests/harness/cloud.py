@@ -1,7 +1,7 @@
 """Handlers against moto in-process: real boto3 calls, no network, a global bus we can read.
 
 `mocked_cloud` starts moto; `Cloud.deploy` then creates what one function's environment
-names (tables, bus, topics, as the Pulumi program declares them) and imports its handler
+names (tables, bus, topics, field keys, as the Pulumi program declares them) and imports its handler
 module with exactly that environment, as a cold start would.
 """
 
@@ -19,6 +19,7 @@ import botocore.loaders
 import botocore.session
 import pytest
 from moto import mock_aws
+from saga_events.sealing import FIELD_KEY, SEALED_FIELD_KEYS
 
 from tests.harness.declared_stack import DeclaredFunction, DeclaredStack, DeclaredTable
 from tests.harness.lambda_events import REGION
@@ -30,6 +31,7 @@ class Cloud:
         self.events = boto3.client("events")
         self.sqs = boto3.client("sqs")
         self.sns = boto3.client("sns")
+        self.kms = boto3.client("kms")
         self.tap_queue = self.sqs.create_queue(QueueName="tap")["QueueUrl"]
         self._tap_arn = self.sqs.get_queue_attributes(QueueUrl=self.tap_queue, AttributeNames=["QueueArn"])[
             "Attributes"
@@ -38,6 +40,7 @@ class Cloud:
         self._tables: set[str] = set()
         self._buses: set[str] = set()
         self._topics: dict[str, str] = {}
+        self._key_aliases: set[str] = set()
 
     def create_table(self, name: str, hash_key: str, range_key: str | None = None) -> None:
         keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
@@ -66,6 +69,12 @@ class Cloud:
         queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.topic_tap_queue, AttributeNames=["QueueArn"])
         self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn["Attributes"]["QueueArn"])
         return arn
+
+    def create_field_key(self, alias: str) -> None:
+        """A context's field key under the alias both its producers and its worker are given."""
+        if alias not in self._key_aliases:
+            self.kms.create_alias(AliasName=alias, TargetKeyId=self.kms.create_key()["KeyMetadata"]["KeyId"])
+            self._key_aliases.add(alias)
 
     def published(self) -> list[dict[str, Any]]:
         """Every CloudEvent put on a bus since the last call."""
@@ -116,6 +125,11 @@ class Cloud:
                 if name not in self._topics:
                     self._topics[name] = self.create_topic(name)
                 value = self._topics[name]
+            elif variable == FIELD_KEY:
+                self.create_field_key(value)
+            elif variable == SEALED_FIELD_KEYS:
+                for alias in json.loads(value).values():
+                    self.create_field_key(alias)
             environment[variable] = value
         return import_handler(function, environment, stack, monkeypatch)
 
