@@ -6,10 +6,12 @@ from types import ModuleType
 
 import pytest
 from saga_events import new_event
+from saga_events.sealing import FIELD_KEY
 
 from contracts import load_catalog
 from tests.harness.cloud import Cloud
 from tests.harness.lambda_events import LambdaContextStub, record_for, sqs_event
+from tests.harness.placed import field_keys, placed_v3
 
 TABLES = {"PAYMENTS_TABLE": ("payments", "orderId"), "GATEWAY_TABLE": ("gateway", "chargeKey")}
 TABLES["IDEMPOTENCY_TABLE"] = ("payment-idempotency", "id")
@@ -48,33 +50,15 @@ def load_payment_worker(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> Paymen
         monkeypatch.setenv(variable, table)
         cloud.create_table(table, hash_key)
     monkeypatch.setenv("EVENT_SOURCE", load_catalog().source_of("payment"))
+    monkeypatch.setenv(FIELD_KEY, field_keys()["payment"])
     # The handler builds its clients and reads its config at import, as on a cold start.
     sys.modules.pop("payment.handler", None)
     return PaymentWorker(cloud, importlib.import_module("payment.handler"))
 
 
 def order_placed(order_id: str, token: str = "tok_visa") -> dict:
-    return new_event(
-        "order.placed",
-        {
-            "orderId": order_id,
-            "customerId": "cust-42",
-            "lines": [{"sku": "MUG", "quantity": 2, "unitPrice": {"amount": 1250, "currency": "EUR"}}],
-            "total": {"amount": 2500, "currency": "EUR"},
-            "paymentMethodToken": token,
-            "shippingAddress": {
-                "recipient": "Ada",
-                "line1": "1 Main St",
-                "city": "Berlin",
-                "postalCode": "10115",
-                "country": "DE",
-            },
-            "placedAt": "2026-01-01T00:00:00Z",
-        },
-        source="saga.order",
-        correlation_id=order_id,
-        causation_id=f"request-{order_id}",
-    )
+    """order.placed v3 as the order API publishes it, the token encrypted for payment."""
+    return placed_v3(order_id, token)
 
 
 def inventory_reserved(order_id: str) -> dict:

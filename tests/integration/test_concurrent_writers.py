@@ -23,6 +23,7 @@ from saga_events import new_event
 from tests.harness.cloud import Cloud, mocked_cloud
 from tests.harness.declared_stack import declared_stack
 from tests.harness.lambda_events import LambdaContextStub, http_api_event, record_for, sqs_event
+from tests.harness.placed import placed_v3
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -143,28 +144,6 @@ def placed_v2(order_id: str, sku: str, quantity: int) -> dict[str, Any]:
     )
 
 
-def placed_v1(order_id: str, token: str = "tok_visa") -> dict[str, Any]:
-    return an_event(
-        "order.placed",
-        {
-            "orderId": order_id,
-            "customerId": CUSTOMER,
-            "lines": [{"sku": "MUG", "quantity": 2, "unitPrice": {"amount": 1250, "currency": "EUR"}}],
-            "total": {"amount": 2500, "currency": "EUR"},
-            "paymentMethodToken": token,
-            "shippingAddress": {
-                "recipient": "Ada",
-                "line1": "1 Main St",
-                "city": "Berlin",
-                "postalCode": "10115",
-                "country": "DE",
-            },
-            "placedAt": "2026-01-01T00:00:00Z",
-        },
-        "saga.order",
-    )
-
-
 def reserved(order_id: str) -> dict[str, Any]:
     return an_event(
         "inventory.reserved",
@@ -266,7 +245,7 @@ def test_a_cancellation_racing_the_charge_leaves_no_money_taken(cloud, monkeypat
     payment = Instances(cloud, monkeypatch, "payment", count=2)
     charger, canceller = payment.modules
     order_id = str(uuid.uuid4())
-    assert payment.deliver(charger, placed_v1(order_id))
+    assert payment.deliver(charger, placed_v3(order_id))
     charge, cancel = reserved(order_id), cancelled(order_id)
     race = Race(writers=2)
     race.hold_back(charger.store, "begin_charge")
@@ -345,7 +324,7 @@ def test_a_cancellation_racing_the_booking_leaves_no_shipment_booked(cloud, monk
     shipping = Instances(cloud, monkeypatch, "shipping", count=2)
     booker, canceller = shipping.modules
     order_id = str(uuid.uuid4())
-    assert shipping.deliver(booker, placed_v1(order_id))
+    assert shipping.deliver(booker, placed_v3(order_id))
     book, cancel = captured(order_id), cancelled(order_id)
     race = Race(writers=2)
     race.hold_back(booker.store, "book")

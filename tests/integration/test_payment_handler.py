@@ -5,6 +5,7 @@ import logging
 import uuid
 
 import pytest
+from saga_events import new_event
 from saga_events.validation import validate_event
 
 from tests.harness.lambda_events import record_for, sqs_record
@@ -17,6 +18,11 @@ from tests.integration.payment_worker import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
+
+ORDER_ID = str(uuid.uuid4())
+EMPTY_ORDER_PLACED = new_event(
+    "order.placed", {}, source="saga.order", correlation_id=ORDER_ID, causation_id=ORDER_ID, version=3
+)
 
 
 def test_a_reserved_order_is_charged_and_payment_captured_is_published(payment, order_id):
@@ -249,7 +255,7 @@ def test_no_four_characters_of_a_payment_method_token_are_logged(payment, order_
         ("not json", "SQS message body is not JSON"),
         (json.dumps({"detail-type": "order.placed", "detail": {"type": "order.placed"}}), "envelope invalid"),
         (
-            json.dumps({"detail-type": "order.placed", "detail": {**order_placed(str(uuid.uuid4())), "data": {}}}),
+            json.dumps({"detail-type": "order.placed", "detail": EMPTY_ORDER_PLACED}),
             "order.placed data invalid",
         ),
     ],
