@@ -1,0 +1,68 @@
+"""Run after every other test of the session (tests/conftest.py puts it last): of all the orders they
+placed, no payment token and no street address is readable in the event log or in the archive.
+
+The event log is read whole through CloudWatch Logs. EventBridge has no API that lists an archive's
+events (only a replay, which would deliver them all again), so the archive is read from the
+emulator's own state (moto's /moto-api/data.json); against a deployed stack only the log is scanned,
+which the same catch-all pattern feeds with the same events.
+"""
+
+import json
+import re
+import urllib.request
+from typing import Any
+
+import pytest
+
+from saga_client import SagaTarget
+from saga_client.orders import order_request
+
+# Any payment method token at all, not only the ones tests use: none may travel in clear.
+# ("_" is not in the base64 alphabet, so no ciphertext can contain it.)
+TOKEN = re.compile(r"tok_[A-Za-z0-9_]+")
+ADDRESS = order_request(("SKU", 1))["shippingAddress"]
+# The street address every test order is sent to (the recipient's name too: it travels with it).
+STREET_LINES = [ADDRESS["line1"], ADDRESS["recipient"]]
+
+
+def logged_events(saga: SagaTarget) -> list[str]:
+    """Every message in the event log."""
+    logs = saga.client("logs")
+    messages: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": saga.outputs["eventLogGroup"]}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        messages += [entry["message"] for entry in page.get("events", [])]
+        if not page.get("nextToken"):
+            return messages
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def archived_events(saga: SagaTarget) -> list[str]:
+    """Every event the emulator's archives hold, as JSON."""
+    assert saga.endpoint_url is not None
+    with urllib.request.urlopen(f"{saga.endpoint_url}/moto-api/data.json", timeout=120) as response:
+        state = json.loads(response.read())
+    return [json.dumps(event) for archive in state["events"]["Archive"] for event in archive.get("events", [])]
+
+
+def in_clear(texts: list[str]) -> list[str]:
+    return sorted(
+        {found for text in texts for found in [*TOKEN.findall(text), *(s for s in STREET_LINES if s in text)]}
+    )
+
+
+def test_the_event_log_holds_every_order_placed_and_no_token_or_street_address_in_clear(saga):
+    logged = logged_events(saga)
+
+    assert any('"order.placed"' in message for message in logged), "the session placed no order: nothing was scanned"
+    assert in_clear(logged) == []
+
+
+def test_the_archive_holds_every_order_placed_and_no_token_or_street_address_in_clear(saga):
+    if saga.endpoint_url is None:
+        pytest.skip("EventBridge has no API to list an archive's events; the event log was scanned instead")
+    archived = archived_events(saga)
+
+    assert any('"order.placed"' in event for event in archived), "the archive holds no order: nothing was scanned"
+    assert in_clear(archived) == []
