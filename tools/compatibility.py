@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.sealed import ENCRYPTED_FOR, PLAINTEXT
 from tools.schema_refs import inline_local_refs
 
 Schema = dict[str, Any]
@@ -85,9 +86,20 @@ def _compare(old: Any, new: Any, path: str, out: list[Change]) -> None:
     _compare_additional_properties(old, new, path, out)
     if "items" in old or "items" in new:
         _compare(old.get("items", True), new.get("items", True), f"{path}[]", out)
+    _compare_encryption(old, new, path, out)
     for keyword in _UNANALYSED:
         if old.get(keyword) != new.get(keyword):
             out.append(Change(path, "unanalysed-keyword-changed", f"`{keyword}` changed; treated as breaking"))
+
+
+def _compare_encryption(old: Schema, new: Schema, path: str, out: list[Change]) -> None:
+    """An encrypted field (contracts/sealed.py): its reader is part of the contract, and what it
+    decrypts to follows the same rules as any other value."""
+    if old.get(ENCRYPTED_FOR) != new.get(ENCRYPTED_FOR):
+        before, after = old.get(ENCRYPTED_FOR, "nobody"), new.get(ENCRYPTED_FOR, "nobody")
+        out.append(Change(path, "encrypted-for-changed", f"readable by {before} -> {after}"))
+    if PLAINTEXT in old or PLAINTEXT in new:
+        _compare(old.get(PLAINTEXT, True), new.get(PLAINTEXT, True), f"{path}<decrypted>", out)
 
 
 def _as_schema(schema: Any) -> Schema:

@@ -35,6 +35,12 @@ BASE = {
         "address": {"type": "object", "properties": {"city": {"type": "string"}}},
         "meta": {"type": "object", "additionalProperties": False, "properties": {"tag": {"type": "string"}}},
         "total": {"$ref": "#/$defs/money"},
+        "sealedToken": {
+            "type": "string",
+            "contentEncoding": "base64",
+            "x-encrypted-for": "payment",
+            "x-plaintext": {"type": "string", "pattern": "^tok_[a-z]+$"},
+        },
     },
     "$defs": {"money": {"type": "object", "properties": {"amount": {"type": "integer", "maximum": 100}}}},
 }
@@ -87,6 +93,13 @@ BREAKING = [
         lambda s: s["$defs"]["money"]["properties"]["amount"].update(maximum=50),
     ),
     ("unanalysed-keyword-changed", "$.code", lambda s: props(s)["code"].update(anyOf=[{"minLength": 2}])),
+    ("encrypted-for-changed", "$.sealedToken", lambda s: props(s)["sealedToken"].update({"x-encrypted-for": "order"})),
+    ("encrypted-for-changed", "$.sealedToken", lambda s: props(s)["sealedToken"].pop("x-encrypted-for")),
+    (
+        "pattern-changed",
+        "$.sealedToken<decrypted>",
+        lambda s: props(s)["sealedToken"]["x-plaintext"].update(pattern="^tok_[a-z]{4}$"),
+    ),
 ]
 
 # (what changes, edit making a compatible change): the counterpart of each breaking rule
@@ -114,6 +127,7 @@ COMPATIBLE = [
         lambda s: props(s)["code"].update(title="Code", description="A code.", examples=["ABC"]),
     ),
     ("schema-annotations-changed", lambda s: s.update(title="Changed title", description="Now described")),
+    ("decrypted-pattern-removed", lambda s: props(s)["sealedToken"]["x-plaintext"].pop("pattern")),
 ]
 
 
