@@ -37,8 +37,10 @@ DATA = {
     "customerId": "customer-ada",
     "lines": LINES,
     "total": {"amount": 12500, "currency": "EUR"},
-    "paymentMethodToken": "tok_visa",
-    "shippingAddress": {"recipient": "Ada", "line1": "1 Way", "city": "Berlin", "postalCode": "10115", "country": "DE"},
+    "shippingCountry": "DE",
+    # Stand-ins for the KMS ciphertexts the order API writes (validation never decrypts them).
+    "encryptedPaymentMethodToken": "AQICAHh" + "A" * 249,
+    "encryptedShippingAddress": "AQICAHh" + "B" * 345,
     "placedAt": "2026-01-01T00:00:00+00:00",
 }
 BUDGET_US = 20.0  # issue 12: validating an event may cost at most 20 µs on either path
@@ -47,7 +49,9 @@ Event = dict[str, Any]
 
 
 def build() -> Event:
-    return new_event("order.placed", DATA, source="saga.order", correlation_id=ORDER_ID, causation_id="request-1")
+    return new_event(
+        "order.placed", DATA, source="saga.order", correlation_id=ORDER_ID, causation_id="request-1", version=3
+    )
 
 
 def example_events() -> list[Event]:
