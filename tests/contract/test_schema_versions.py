@@ -7,7 +7,7 @@ import pytest
 
 from contracts import load_catalog
 from tools.compatibility import breaking_changes
-from tools.released import current_schemas, revisions
+from tools.released import RELEASED_DIR, current_schemas, revisions
 from tools.schemas import check, find_breaking_changes, release_all
 
 BASE = {
@@ -197,3 +197,13 @@ def test_release_and_check_commands(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "order.placed v1 (against released revision 1): $.count: constraint-tightened" in err
     assert "order.placed v1 (against released revision 2): $.count: constraint-tightened" in err
+
+
+def test_a_retired_major_version_keeps_its_history_and_has_left_the_catalog():
+    """Retired = released once, no longer in contracts/events/: nobody may publish or consume it."""
+    current = {(s.type, s.major) for s in current_schemas()}
+    released = {(path.parent.name, int(path.name.removeprefix("v"))) for path in RELEASED_DIR.glob("*/v*")}
+    retired = released - current
+    assert ("order.placed", 1) in retired  # it carried the payment token and street address in clear
+    listed = {(event.type, event.version) for event in load_catalog().events}
+    assert retired & listed == set()
