@@ -2,7 +2,7 @@
 decrypted by that context alone.
 
 Which field is for whom is the schema's `x-encrypted-for` (contracts/sealed.py). Each value is
-encrypted with KMS Encrypt directly (a token or an address is far below its 4 KB limit), under an
+encrypted with KMS Encrypt directly (a token or an address, as UTF-8 JSON, stays within its 4 KB), under an
 encryption context that binds the ciphertext to its event type, field and order: a ciphertext
 copied into another order's event, or into another field, does not decrypt. The key policy
 admits only the reader's role to Decrypt, and only with such a context.
@@ -46,7 +46,9 @@ class FieldSealer:
         reader = sealed_field(event_type, version, field).reader
         blob = self._kms.encrypt(
             KeyId=self._keys[reader],
-            Plaintext=json.dumps(value, separators=(",", ":")).encode(),
+            # UTF-8, not \u escapes: the longest address the schema allows then stays within the
+            # 4 KB that KMS Encrypt takes (escaped, one astral character costs 12 bytes, not 4).
+            Plaintext=json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
             EncryptionContext=encryption_context(event_type, field, order_id),
         )["CiphertextBlob"]
         return base64.b64encode(blob).decode("ascii")

@@ -19,6 +19,8 @@ from saga_events import IntegrationEvent, InvalidEvent
 from saga_events.sealing import FieldOpener, FieldSealer, encryption_context
 from saga_events.validation import validate_event
 
+from contracts.sealed import sealed_field
+
 TOKEN = "tok_visa_sealed_unit"
 ADDRESS = ShippingAddress("Ada Lovelace", "12 Sealed Street", "Berlin", "10115", "DE")
 KEYS = {"payment": "alias/test/payment-fields", "shipping": "alias/test/shipping-fields"}
@@ -113,3 +115,20 @@ def test_a_decrypted_value_its_schema_refuses_is_invalid_and_not_quoted(kms):
     with pytest.raises(InvalidEvent, match="schema refuses") as refused:
         FieldOpener(kms, KEYS["payment"]).open(IntegrationEvent.from_cloudevent(event), "encryptedPaymentMethodToken")
     assert card_number not in str(refused.value)
+
+
+def test_the_longest_address_the_schema_allows_fits_in_one_kms_encrypt(kms):
+    """KMS Encrypt takes at most 4096 bytes: the address at every field's maximum length, in
+    characters of four UTF-8 bytes each, must still seal and open."""
+    schema = sealed_field("order.placed", 3, "encryptedShippingAddress").plaintext_schema["properties"]
+    longest = {name: "\U0001f4e6" * spec["maxLength"] for name, spec in schema.items() if "maxLength" in spec}
+    address = {**longest, "country": "DE"}
+    order_id = str(uuid.uuid4())
+    sealed = FieldSealer(kms, KEYS).seal("order.placed", 3, "encryptedShippingAddress", order_id, address)
+    event = placed_v3(kms)
+    event["data"].update(orderId=order_id, correlationid=order_id, encryptedShippingAddress=sealed)
+
+    assert (
+        FieldOpener(kms, KEYS["shipping"]).open(IntegrationEvent.from_cloudevent(event), "encryptedShippingAddress")
+        == address
+    )
