@@ -214,7 +214,7 @@ def placed_about(draw: Draw, event: dict[str, Any], token: str | None = None, co
 
 def field_keys() -> dict[str, str]:
     """The alias of each reader's field key, as the order API is given them."""
-    return json.loads(deployment().function("order.api.handle").environment[SEALED_FIELD_KEYS])
+    return json.loads(declared_stack().function("order.api.handle").environment[SEALED_FIELD_KEYS])
 
 
 @cache

@@ -10,12 +10,12 @@ from order.domain import Money, OrderLine, ShippingAddress, place_order
 from order.events import order_placed
 from saga_events.sealing import SEALED_FIELD_KEYS, FieldSealer
 
-from tests.harness.deployment import deployment
+from tests.harness.declared_stack import declared_stack
 
 
 def field_keys() -> dict[str, str]:
     """Each reader's field key alias, created in the running moto if it is not there yet."""
-    keys = json.loads(deployment().function("order.api.handle").environment[SEALED_FIELD_KEYS])
+    keys = json.loads(declared_stack().function("order.api.handle").environment[SEALED_FIELD_KEYS])
     kms = boto3.client("kms")
     existing = {alias["AliasName"] for alias in kms.list_aliases()["Aliases"]}
     for alias in set(keys.values()) - existing:
@@ -34,5 +34,7 @@ def placed_v3(
         ShippingAddress("Ada", "1 Main St", "Berlin", "10115", country),
         datetime(2026, 1, 1, tzinfo=UTC),
     )
-    [_, v3] = order_placed(order, f"request-{order_id}", FieldSealer(boto3.client("kms"), field_keys()))
+    [_, v3] = order_placed(
+        order, f"request-{order_id}", FieldSealer(boto3.client("kms"), field_keys()), source="saga.order"
+    )
     return v3

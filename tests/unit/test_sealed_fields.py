@@ -48,7 +48,7 @@ def placed_v3(kms: object) -> dict:
         ADDRESS,
         datetime(2026, 1, 1, tzinfo=UTC),
     )
-    [v2, v3] = order_placed(order, "request-1", FieldSealer(kms, KEYS))
+    [v2, v3] = order_placed(order, "request-1", FieldSealer(kms, KEYS), source="saga.order")
     assert (v2["dataschema"].rsplit("/", 1)[1], v3["dataschema"].rsplit("/", 1)[1]) == ("v2.json", "v3.json")
     validate_event(v3)
     return v3
