@@ -70,7 +70,7 @@ order = bounded_context(
             trigger="stream",
             publishes=True,
             stream_table="orders",
-            # Only new outbox items are events; order and timeline items, and TTL deletions, are not.
+            # Only new outbox entries of the timeline are events; the order item and received events are not.
             stream_filter={"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}},
         ),
         # The order's own events leave through the outbox, so its worker never publishes.

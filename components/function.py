@@ -70,6 +70,7 @@ class ContextFunction(pulumi.ComponentResource):
                 variables={
                     "POWERTOOLS_SERVICE_NAME": args.context,
                     "POWERTOOLS_METRICS_NAMESPACE": "OrderSaga",
+                    **_logging_environment(settings),
                     **args.environment,
                 }
             ),
@@ -78,3 +79,12 @@ class ContextFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )
         self.register_outputs({"functionName": self.function.name, "roleArn": self.role.arn})
+
+
+def _logging_environment(settings: StackSettings) -> dict[str, str]:
+    # Powertools' own variables rather than the function's LoggingConfig.ApplicationLogLevel: Lambda
+    # would drop the DEBUG lines of a sampled invocation that Powertools lets through.
+    variables = {"POWERTOOLS_LOG_LEVEL": settings.log_level}
+    if settings.log_sample_rate:
+        variables["POWERTOOLS_LOGGER_SAMPLE_RATE"] = str(settings.log_sample_rate)
+    return variables

@@ -31,6 +31,10 @@ class StackSettings:
     archive_retention_days: int
     oldest_message_alarm_seconds: int
     served_countries: tuple[str, ...]
+    # The functions' log level (Powertools'); WARN in production keeps errors and warnings only.
+    log_level: str = "INFO"
+    # The share of invocations that log everything (DEBUG) whatever the level; None: none.
+    log_sample_rate: float | None = None
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -49,6 +53,8 @@ class StackSettings:
             archive_retention_days=config.get_int("archiveRetentionDays") or 30,
             oldest_message_alarm_seconds=config.get_int("oldestMessageAlarmSeconds") or 300,
             served_countries=tuple(config.require_object("servedCountries")),
+            log_level=config.get("logLevel") or "INFO",
+            log_sample_rate=config.get_float("logSampleRate"),
         )
 
 

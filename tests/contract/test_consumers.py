@@ -611,15 +611,13 @@ def order_state(consumer: Consumer, order_id: str) -> tuple[str, str | None, lis
         ConsistentRead=True,
     )["Items"]
     [order] = [i for i in items if i["sk"]["S"] == "ORDER"]
-    events = {
-        kind: [json.loads(i["event"]["S"]) for i in items if i["sk"]["S"].startswith(kind)]
-        for kind in ("OUTBOX#", "TIMELINE#")
-    }
+    timeline = [i for i in items if i["sk"]["S"].startswith("TIMELINE#")]
+    outbox = [json.loads(i["event"]["S"]) for i in timeline if i["kind"]["S"] == "outbox"]
     return (
         order["status"]["S"],
         order.get("cancellationReason", {}).get("S"),
-        sorted(e["type"] for e in events["OUTBOX#"]),
-        [e["id"] for e in events["TIMELINE#"]],
+        sorted(e["type"] for e in outbox),
+        [json.loads(i["event"]["S"])["id"] for i in timeline],
     )
 
 
