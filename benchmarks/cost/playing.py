@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.cost.usage import FunctionRun, Measurement
+from benchmarks.soak.processes import cpu_seconds
 from benchmarks.soak.recording import GarbledRecording, record_saga
 from demo.scenarios import Scenario
 from saga_client import SagaTarget
@@ -32,12 +33,14 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
     functions = cloud.deployment.functions
     logs = {f.name: cloud.functions.log_path(f.name) for f in functions}
     offsets: dict[str, int] = {}
+    cpu_before: dict[int, float] = {}
     requests = 0
 
     def act() -> str:
         nonlocal requests
         # Taken once the previous saga is quiet: what the logs gain from here is this order's.
         offsets.update({name: path.stat().st_size for name, path in logs.items()})
+        cpu_before.update(_instance_cpu(cloud))
         response = place_order(saga, scenario.order())
         requests += 1
         if response.status != 202:
@@ -50,16 +53,35 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
 
     recording, status = record_saga(saga, cloud.endpoint_url, recording_path, act, QUIET_SECONDS, timeout=90)
     requests += 1  # the customer's one GET /orders/{id}, made inside the recording
+    cpu_after = _instance_cpu(cloud)
+    labels = cloud.functions.process_ids()
+    spent: dict[str, float] = {}
+    for label, pid in labels.items():
+        if pid in cpu_before and pid in cpu_after:  # an instance started meanwhile is a cold start: left out
+            logical_name = label.rsplit("#", 1)[0]
+            spent[logical_name] = spent.get(logical_name, 0.0) + cpu_after[pid] - cpu_before[pid]
     runs = [
         FunctionRun(
             f.logical_name,
             f.memory_size,
             any(m.source_type == "sqs" for m in cloud.deployment.mappings_for(f.name)),
             _read_from(logs[f.name], offsets[f.name]),
+            spent.get(f.logical_name, 0.0),
         )
         for f in functions
     ]
     return Measurement(scenario.title, status, recording.requests, runs, _event_log(saga, recording.order_id), requests)
+
+
+def _instance_cpu(cloud: EmbeddedCloud) -> dict[int, float]:
+    assert cloud.functions is not None
+    found = {}
+    for pid in cloud.functions.process_ids().values():
+        try:
+            found[pid] = cpu_seconds(pid)
+        except OSError:
+            continue  # it died meanwhile
+    return found
 
 
 def _read_from(path: Path, offset: int) -> str:

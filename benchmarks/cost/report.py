@@ -73,7 +73,6 @@ def counts(usage: OrderUsage) -> dict[str, float]:
             if c.component == component and (tag is None or tag in c.tags) and (what is None or c.what == what)
         )
 
-    lambda_ms = sum(c.units for c in charges if c.component == "Lambda duration")
     return {
         "DynamoDB write units": units("DynamoDB writes"),
         "of them idempotency records": units("DynamoDB writes", tag="idempotency"),
@@ -82,7 +81,8 @@ def counts(usage: OrderUsage) -> dict[str, float]:
         "bus-to-bus forwards": units("EventBridge", tag="delivered"),
         "SQS requests": units("SQS"),
         "Lambda invocations": units("Lambda requests"),
-        "Lambda GB-seconds": lambda_ms,
+        "Lambda GB-seconds priced": units("Lambda duration"),
+        "Lambda GB-seconds, wall clock here": usage.wall_clock_gb_seconds,
         "log KB (functions)": sum(
             c.units for c in charges if c.component == "CloudWatch Logs" and c.what != "event log"
         )
@@ -135,7 +135,7 @@ def lines(summaries: list[Summary], happy: OrderUsage, before: list[Summary] | N
     out.append("what a confirmed order asks of AWS:")
     for name, value in confirmed.counts.items():
         before_text = f"   (before {was.counts.get(name, 0):g})" if was else ""
-        out.append(f"  {name:<30} {value:10.1f}{before_text}")
+        out.append(f"  {name:<36} {value:10.2f}{before_text}")
     out.append("")
     out.append(
         f"lever not taken here (issue 9 retires it): order.placed v1 retired -> "

@@ -8,6 +8,13 @@ Sources, all measured on the embedded cloud while the order ran and until its sa
 - each function's log: its REPORT lines (invocations, duration) and the bytes it wrote;
 - the global bus's event log: each event's bytes (logged and archived);
 - the client's own HTTP requests to the API.
+
+Lambda bills each invocation's wall-clock duration. Here that is this 2-core machine's, shared with
+other work and waiting on a moto server far slower than DynamoDB: a figure of the neighbours more
+than of the code. So the duration priced is what the code itself costs: the CPU time its instances
+spent on the order (read from /proc), plus each AWS request it made at an assumed in-region latency
+(`ASSUMED_LATENCY_MS`). The wall-clock figure measured here is printed beside, for reference.
+Cold starts (a new instance's import) are left out.
 """
 
 from __future__ import annotations
@@ -30,6 +37,15 @@ _READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 _SQS_DELETES = frozenset({"DeleteMessageBatch", "DeleteMessage"})
 _REPORT = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms", re.MULTILINE)
 CHUNK = 64 * 1024
+# Assumed round trips from a function to the service in the same region: DynamoDB answers in "single-
+# digit milliseconds" (AWS's own claim for the service); EventBridge and SNS publish no latency
+# figure, 20 ms is an assumption. Requests Lambda's pollers make (SQS, streams) are not the function's.
+ASSUMED_LATENCY_MS = {"dynamodb": 5.0, "events": 20.0, "sns": 20.0}
+_SERVICE_OF = {
+    **{operation: "dynamodb" for operation in _WRITES | _READS},
+    "PutEvents": "events",
+    "Publish": "sns",
+}
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,7 @@ class FunctionRun:
     memory_mb: int
     queue_worker: bool  # invoked by an SQS mapping (each invocation is one productive receive)
     log_text: str
+    cpu_seconds: float  # of its warm instances while the order ran
 
     @property
     def durations_ms(self) -> list[float]:
@@ -68,6 +85,8 @@ class OrderUsage:
     scenario: str
     status: str
     charges: list[Charge] = field(default_factory=list)
+    # What Lambda would bill for the durations measured on this machine (not priced; see above).
+    wall_clock_gb_seconds: float = 0.0
 
     def total(self, without: Iterable[str] = ()) -> float:
         return sum(c.usd_per_million_orders for c in self.charges if not c.tags & set(without))
@@ -117,19 +136,23 @@ def price_order(
             add(Charge("SQS", prices.SQS_REQUEST, 1, operation, frozenset({"sqs:delete"})))
         elif operation == "Publish":
             add(Charge("SNS", prices.SNS_PUBLISH, _chunks(len(request.body)), "Publish"))
-    for function in measured.functions:
+    invoked = [f for f in measured.functions if f.durations_ms]
+    for function in invoked:
         durations = function.durations_ms
-        if not durations:
-            continue
         tags = frozenset({f"function:{function.name}"})
         add(Charge("Lambda requests", prices.LAMBDA_REQUEST, len(durations), function.name, tags))
-        # Billed per started millisecond at the configured memory.
-        gb_seconds = sum(math.ceil(ms) for ms in durations) / 1000 * function.memory_mb / 1024
-        add(Charge("Lambda duration", prices.LAMBDA_GB_SECOND, gb_seconds, function.name, tags))
+        gb_seconds = function.cpu_seconds * function.memory_mb / 1024
+        usage.wall_clock_gb_seconds += sum(math.ceil(ms) for ms in durations) / 1000 * function.memory_mb / 1024
+        add(Charge("Lambda duration", prices.LAMBDA_GB_SECOND, gb_seconds, f"{function.name} CPU", tags))
         if function.queue_worker:
             # Lambda's poller received the batch each invocation was given.
             add(Charge("SQS", prices.SQS_REQUEST, len(durations), "ReceiveMessage", frozenset({"sqs:receive"})))
         add(Charge("CloudWatch Logs", prices.CLOUDWATCH_LOGS_INGESTION, function.log_bytes, function.name, tags))
+    services = [_SERVICE_OF[r.operation] for r in measured.requests if r.operation in _SERVICE_OF]
+    waited_ms = sum(ASSUMED_LATENCY_MS[service] for service in services)
+    memory_mb = sum(f.memory_mb for f in invoked) / max(1, len(invoked))
+    waited = waited_ms / 1000 * memory_mb / 1024
+    add(Charge("Lambda duration", prices.LAMBDA_GB_SECOND, waited, "waiting on AWS (assumed latency)"))
     for message in measured.event_log_messages:
         size = len(message.encode())
         tags = frozenset({f"event:{_event_name(json.loads(message).get('detail', {}))}"})
