@@ -80,8 +80,9 @@ def main() -> None:
     if args.save:
         args.save.write_text(json.dumps([s.to_json() for s in summaries], indent=2) + "\n")
     if args.write_docs:
-        command = "benchmarks.cost" + (f" --before {args.before}" if args.before else "") + " --write-docs"
-        path = write_section("cost", markdown(summaries, happy, before, command))
+        command = "benchmarks.cost" + (f" --stack {args.stack}" if args.stack != "dev" else "")
+        command += (f" --before {args.before}" if args.before else "") + " --write-docs"
+        path = write_section("cost", markdown(summaries, happy, before, command, args.stack))
         print(f"wrote the cost section of {path.relative_to(PROJECT_DIR)}")
 
 

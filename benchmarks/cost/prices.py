@@ -25,10 +25,11 @@ class Price:
         return units * self.usd / self.per_units
 
     def describe(self) -> str:
+        usd = f"{self.usd:.10f}".rstrip("0").rstrip(".")
         if self.per_units == GB:
-            return f"${self.usd:g} per GB {self.unit.removeprefix('bytes ')}"
+            return f"${usd} per GB {self.unit.removeprefix('bytes ')}"
         amount = f"{self.per_units / 1e6:g} million " if self.per_units >= 1e6 else ""
-        return f"${self.usd:g} per {amount}{self.unit}"
+        return f"${usd} per {amount}{self.unit}"
 
 
 # DynamoDB on demand, after the 50% cut of November 2024. A write request unit is one write of up to

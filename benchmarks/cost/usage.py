@@ -37,6 +37,7 @@ _READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 _SQS_DELETES = frozenset({"DeleteMessageBatch", "DeleteMessage"})
 _REPORT = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms", re.MULTILINE)
 CHUNK = 64 * 1024
+_PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
 # Assumed round trips from a function to the service in the same region: DynamoDB answers in "single-
 # digit milliseconds" (AWS's own claim for the service); EventBridge and SNS publish no latency
 # figure, 20 ms is an assumption. Requests Lambda's pollers make (SQS, streams) are not the function's.
@@ -78,6 +79,12 @@ class FunctionRun:
     @property
     def log_bytes(self) -> int:
         return len(self.log_text.encode())
+
+    @property
+    def platform_log_bytes(self) -> int:
+        """Lambda's own START/END/REPORT lines (its "system" log level), not the handler's."""
+        platform = [line for line in self.log_text.splitlines(keepends=True) if line.startswith(_PLATFORM_LINES)]
+        return len("".join(platform).encode())
 
 
 @dataclass
@@ -147,7 +154,10 @@ def price_order(
         if function.queue_worker:
             # Lambda's poller received the batch each invocation was given.
             add(Charge("SQS", prices.SQS_REQUEST, len(durations), "ReceiveMessage", frozenset({"sqs:receive"})))
-        add(Charge("CloudWatch Logs", prices.CLOUDWATCH_LOGS_INGESTION, function.log_bytes, function.name, tags))
+        logs = prices.CLOUDWATCH_LOGS_INGESTION
+        platform = function.platform_log_bytes
+        add(Charge("CloudWatch Logs", logs, function.log_bytes - platform, function.name, tags | {"log:application"}))
+        add(Charge("CloudWatch Logs", logs, platform, function.name, tags | {"log:platform"}))
     services = [_SERVICE_OF[r.operation] for r in measured.requests if r.operation in _SERVICE_OF]
     waited_ms = sum(ASSUMED_LATENCY_MS[service] for service in services)
     memory_mb = sum(f.memory_mb for f in invoked) / max(1, len(invoked))
