@@ -80,3 +80,8 @@ HTTP_API_REQUEST = Price(1.00, 1_000_000, "requests", "aws.amazon.com/api-gatewa
 # subscriptions (email, SMS, app) and are left out. Source: aws.amazon.com/sns/pricing/, as quoted
 # in gist allenheltondev/d028926b (2020); not confirmed on AWS's page.
 SNS_PUBLISH = Price(0.50, 1_000_000, "publishes", "aws.amazon.com/sns/pricing/ (not confirmed)")
+
+# KMS: each request on a customer managed symmetric key (Encrypt, Decrypt, GenerateDataKey); the key's
+# own $1/month is fixed, not an order's. Source: aws.amazon.com/kms/pricing/ as quoted by
+# wring.co/blog/aws-kms-pricing-guide (March 2026).
+KMS_REQUEST = Price(0.03, 10_000, "requests", "aws.amazon.com/kms/pricing/")

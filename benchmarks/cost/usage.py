@@ -39,13 +39,15 @@ _REPORT = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms", re.MULT
 CHUNK = 64 * 1024
 _PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
 # Assumed round trips from a function to the service in the same region: DynamoDB answers in "single-
-# digit milliseconds" (AWS's own claim for the service); EventBridge and SNS publish no latency
-# figure, 20 ms is an assumption. Requests Lambda's pollers make (SQS, streams) are not the function's.
-ASSUMED_LATENCY_MS = {"dynamodb": 5.0, "events": 20.0, "sns": 20.0}
+# digit milliseconds" (AWS's own claim for the service); EventBridge, SNS and KMS publish no latency
+# figure: 20, 20 and 10 ms are assumptions. Requests Lambda's pollers make (SQS, streams) are not the function's.
+ASSUMED_LATENCY_MS = {"dynamodb": 5.0, "events": 20.0, "sns": 20.0, "kms": 10.0}
+_KMS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt"})
 _SERVICE_OF = {
     **{operation: "dynamodb" for operation in _WRITES | _READS},
     "PutEvents": "events",
     "Publish": "sns",
+    **{operation: "kms" for operation in _KMS},
 }
 
 
@@ -141,6 +143,8 @@ def price_order(
             _price_put_events(request, catalog, global_bus, add)
         elif operation in _SQS_DELETES:
             add(Charge("SQS", prices.SQS_REQUEST, 1, operation, frozenset({"sqs:delete"})))
+        elif operation in _KMS:
+            add(Charge("KMS", prices.KMS_REQUEST, 1, operation))
         elif operation == "Publish":
             add(Charge("SNS", prices.SNS_PUBLISH, _chunks(len(request.body)), "Publish"))
     invoked = [f for f in measured.functions if f.durations_ms]
