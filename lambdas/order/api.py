@@ -1,5 +1,6 @@
 """The order HTTP API: place an order, read it. Thin: parse, call the domain, store."""
 
+import binascii
 import json
 import os
 import uuid
@@ -10,6 +11,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -35,7 +37,7 @@ from order.domain import (
     place_order,
 )
 from order.events import order_cancelled, order_placed
-from order.http_models import OrderAccepted, OrderView, PlaceOrderRequest, Problem
+from order.http_models import FieldProblem, OrderAccepted, OrderView, PlaceOrderRequest, Problem
 from order.store import OrderChanged, OrderExists, OrderStore
 
 logger = Logger(service="order")
@@ -83,7 +85,58 @@ class ApiProblem(Exception):
 
 @app.exception_handler(ApiProblem)
 def _problem(problem: ApiProblem) -> Response:
-    return Response(problem.status, content_types.APPLICATION_JSON, Problem(message=str(problem)).model_dump())
+    return _problem_response(problem.status, Problem(message=str(problem)))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response:
+    # Powertools' own 422 body ({"statusCode", "detail"}) is not the Problem the document promises;
+    # the refused input is not echoed back (it may be huge, or hold what the caller should not see again).
+    problems = [
+        FieldProblem(location=[str(part) if not isinstance(part, int) else part for part in e["loc"]], reason=e["msg"])
+        for e in error.errors()
+    ]
+    return _problem_response(422, Problem(message="the request is invalid", problems=problems))
+
+
+@app.exception_handler(UnicodeDecodeError)
+@app.exception_handler(binascii.Error)
+def _not_utf8(_: ValueError) -> Response:
+    # API Gateway hands a body that is not UTF-8 text over base64-encoded; JSON is UTF-8 (RFC 8259).
+    return _problem_response(400, Problem(message="the body is not UTF-8 text"))
+
+
+@app.exception_handler(RecursionError)
+def _too_deep(_: RecursionError) -> Response:
+    # No order is nested more than a few levels; a body nested past the parser's limit is no order.
+    return _problem_response(400, Problem(message="the body is nested deeper than any order"))
+
+
+def _problem_response(status: int, problem: Problem) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, problem.model_dump(exclude_none=True))
+
+
+def _problems(*statuses: int) -> dict[int, dict[str, Any]]:
+    """The refusals an operation can answer, each documented with the one Problem body."""
+    return {
+        status: {"description": _REFUSALS[status], "content": {"application/json": {"model": Problem}}}
+        for status in statuses
+    }
+
+
+_REFUSALS = {
+    400: "The body is not UTF-8 JSON, or is nested deeper than any order",
+    401: "No valid token (API Gateway's JWT authorizer)",
+    404: "No such order",
+    409: "Conflict",
+    413: "The body is larger than API Gateway accepts (10 MB)",
+    422: "The request is invalid; `problems` says where and why",
+    429: "Too many requests (the stage's throttling)",
+    500: "Internal error (API Gateway's answer when the function fails or is throttled)",
+    503: "The function did not answer within the integration timeout; the request may still take effect",
+}
+# What API Gateway may answer for any route, before or instead of the function.
+_GATEWAY_REFUSALS = (401, 429, 500, 503)
 
 
 def _accept(order_id: str, status: str) -> Response[OrderAccepted]:
@@ -163,12 +216,9 @@ def _address(request: PlaceOrderRequest) -> dict[str, str]:
             "description": "Accepted: the saga has started",
             "content": {"application/json": {"model": OrderAccepted}},
         },
+        **_problems(400, 409, 413, 422, *_GATEWAY_REFUSALS),
         409: {
             "description": "The Idempotency-Key is in use by a request still running",
-            "content": {"application/json": {"model": Problem}},
-        },
-        422: {
-            "description": "The request is invalid",
             "content": {"application/json": {"model": Problem}},
         },
     },
@@ -210,7 +260,7 @@ def post_order(
 @app.get(
     "/orders/<order_id>",
     summary="Read an order: its status, reason and the saga's timeline",
-    responses={404: {"description": "No such order", "content": {"application/json": {"model": Problem}}}},
+    responses=_problems(404, 422, *_GATEWAY_REFUSALS),
 )
 def get_order(order_id: OrderId) -> OrderView:
     order = store.get(order_id)
@@ -247,7 +297,7 @@ def get_order(order_id: OrderId) -> OrderView:
             "description": "Cancelled: every context undoes its part",
             "content": {"application/json": {"model": OrderAccepted}},
         },
-        404: {"description": "No such order", "content": {"application/json": {"model": Problem}}},
+        **_problems(404, 422, *_GATEWAY_REFUSALS),
         409: {
             "description": "The order is confirmed and can no longer be cancelled",
             "content": {"application/json": {"model": Problem}},

@@ -11,7 +11,8 @@ Sku = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$", examples=["SKU-
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # JSON types are never coerced: "1" and true are not quantities, 1.5 is not a price.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Price(Strict):
@@ -80,5 +81,16 @@ class OrderView(BaseModel):
     timeline: list[TimelineEntry]
 
 
+class FieldProblem(BaseModel):
+    """One reason a request was refused: where in the request, and what is wrong there."""
+
+    location: list[str | int]
+    reason: str
+
+
 class Problem(BaseModel):
+    """Every error this API answers, whether the function or API Gateway in front of it refuses:
+    API Gateway's own refusals (401, 413, 429, 503) carry only `message`."""
+
     message: str
+    problems: list[FieldProblem] | None = None

@@ -29,6 +29,8 @@ _TEXT_TYPES = (
     "+json",
     "+xml",
 )
+# API Gateway's payload quota for HTTP APIs: 10 MB; a larger request is refused with 413.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -167,12 +169,22 @@ def build_event(
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body:
-        if _is_text(merged.get("content-type", "")):
-            event["body"] = body.decode("utf-8", errors="replace")
+        text = _as_text(body) if _is_text(merged.get("content-type", "")) else None
+        if text is not None:
+            event["body"] = text
         else:
+            # A body that is not UTF-8 text reaches the function base64-encoded, byte for byte,
+            # never with its bad bytes replaced (which would make it look like valid text).
             event["body"] = base64.b64encode(body).decode()
             event["isBase64Encoded"] = True
     return event
+
+
+def _as_text(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass
@@ -331,11 +343,18 @@ class HttpGateway:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
                 request_id = new_request_id()
-                response = gateway.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0], request_id
-                )
+                if length > MAX_PAYLOAD_BYTES:
+                    # Refused without reaching the function. The body is read and dropped first, so
+                    # a client that writes it all before reading (most do) still gets the answer.
+                    _discard(self.rfile, length)
+                    self.close_connection = True
+                    response = _message(413, "Request Entity Too Large")
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    response = gateway.handle(
+                        self.command, self.path, list(self.headers.items()), body, self.client_address[0], request_id
+                    )
                 self.send_response(response.status)
                 for name, value in response.headers:
                     self.send_header(name, value)
@@ -351,6 +370,15 @@ class HttpGateway:
         for method in _METHODS:
             setattr(GatewayHandler, f"do_{method}", GatewayHandler._serve)
         return GatewayHandler
+
+
+def _discard(stream: Any, length: int) -> None:
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 20))
+        if not chunk:
+            return
+        remaining -= len(chunk)
 
 
 def _message(status: int, message: str) -> HttpResponse:
