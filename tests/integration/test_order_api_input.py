@@ -45,7 +45,7 @@ def problem_validator(module) -> Draft202012Validator:
 
 def test_the_document_names_one_error_body_for_every_refusal(api):
     module, _ = api
-    status, document = call(module, http_api_event("GET", "/openapi.json"))
+    _, document = call(module, http_api_event("GET", "/openapi.json"))
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
             for code, response in operation["responses"].items():
