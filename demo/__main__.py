@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from demo.scenarios import SCENARIOS, STOCK, Scenario
+from demo.scenarios import DEMO_CUSTOMER, SCENARIOS, STOCK, Scenario
 from saga_client import SagaTarget
 from saga_client.operations import event_log, first_of_each, get_order, place_order, seed_stock, stock_level
 from saga_client.state import NotificationInbox, SagaState
@@ -17,7 +17,7 @@ FINAL = {"CONFIRMED", "CANCELLED"}
 
 def play(saga: SagaTarget, scenario: Scenario, inbox: NotificationInbox) -> bool:
     started = time.monotonic()
-    response = place_order(saga, scenario.order())
+    response = place_order(saga, scenario.order(), customer=DEMO_CUSTOMER)
     if response.status != 202:
         print(f"\n✗ {scenario.title}: POST /orders answered {response.status} {response.body}")
         return False

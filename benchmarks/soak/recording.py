@@ -97,9 +97,12 @@ def record_one_order(
     try:
         # An earlier order's saga may still be finishing (its notification, its points).
         _wait_until_quiet(path, quiet_seconds, timeout)
+        customer = f"soak-{uuid.uuid4()}"
+        saga.customers.token(customer)
         _recorder(endpoint_url, "reset-recording")
-        # A UUID customer id, so that replays can give each order a customer of its own.
-        response = place_order(saga, order_request((sku, 1), customer=f"soak-{uuid.uuid4()}"))
+        # The customer id is their token's subject, a UUID, so that replays can give each order a
+        # customer of their own. Signed in before the recording starts: that is not the order's work.
+        response = place_order(saga, order_request((sku, 1)), customer=customer)
         if response.status != 202:
             raise RecordingError(f"POST /orders answered {response.status}: {response.body}")
         order_id = response.body["orderId"]

@@ -1,4 +1,8 @@
-"""The order HTTP API: place an order, read it. Thin: parse, call the domain, store."""
+"""The order HTTP API: place an order, read it. Thin: parse, call the domain, store.
+
+API Gateway's JWT authorizer has checked the caller's token before any of this runs; the order's
+customer is the token's subject, and a customer sees and cancels only their own orders.
+"""
 
 import binascii
 import json
@@ -30,6 +34,7 @@ from order.domain import (
     CancellationReason,
     CannotCancel,
     Money,
+    Order,
     OrderLine,
     OrderRejected,
     ShippingAddress,
@@ -148,11 +153,32 @@ def _accept(order_id: str, status: str) -> Response[OrderAccepted]:
     )
 
 
-def _place(request: PlaceOrderRequest, request_id: str, idempotency_key: str | None = None) -> dict[str, str]:
+def _customer() -> str:
+    """The caller, as the JWT authorizer verified them. Without one (a route left without an
+    authorizer by mistake) nothing is served: failing closed, not as an anonymous customer."""
+    subject = app.current_event.request_context.authorizer.jwt_claim.get("sub")
+    # Events carry a customer id of at most 64 characters (a Cognito subject is a 36-character UUID).
+    if not isinstance(subject, str) or not 1 <= len(subject) <= 64:
+        raise ApiProblem(401, "Unauthorized")
+    return subject
+
+
+def _own_order(order_id: str, customer_id: str) -> Order:
+    """The customer's order; another customer's is answered exactly as one that does not exist,
+    so order ids cannot be probed."""
+    order = store.get(order_id)
+    if order is None or order.customer_id != customer_id:
+        raise NotFoundError(f"order {order_id} does not exist")
+    return order
+
+
+def _place(
+    request: PlaceOrderRequest, customer_id: str, request_id: str, idempotency_key: str | None = None
+) -> dict[str, str]:
     now = datetime.now(UTC)
     order = place_order(
-        order_id=_order_id(request.customerId, idempotency_key),
-        customer_id=request.customerId,
+        order_id=_order_id(customer_id, idempotency_key),
+        customer_id=customer_id,
         lines=tuple(
             OrderLine(line.sku, line.quantity, Money(line.unitPrice, request.currency)) for line in request.lines
         ),
@@ -194,7 +220,12 @@ def _order_id(customer_id: str, idempotency_key: str | None) -> str:
     persistence_store=_place_once_persistence,
 )
 def _place_once(attempt: dict[str, Any]) -> dict[str, str]:
-    return _place(PlaceOrderRequest.model_validate(attempt["order"]), attempt["requestId"], attempt["idempotencyKey"])
+    return _place(
+        PlaceOrderRequest.model_validate(attempt["order"]),
+        attempt["customerId"],
+        attempt["requestId"],
+        attempt["idempotencyKey"],
+    )
 
 
 def _address(request: PlaceOrderRequest) -> dict[str, str]:
@@ -236,13 +267,14 @@ def post_order(
     ] = None,
 ) -> Response[OrderAccepted]:
     request_id = app.current_event.request_context.request_id
+    customer_id = _customer()
     try:
         if idempotency_key is None:
-            accepted = _place(order, request_id)
+            accepted = _place(order, customer_id, request_id)
         else:
             accepted = _place_once(
                 attempt={
-                    "customerId": order.customerId,
+                    "customerId": customer_id,
                     "idempotencyKey": idempotency_key,
                     "requestId": request_id,
                     "order": order.model_dump(),
@@ -263,9 +295,7 @@ def post_order(
     responses=_problems(404, 422, *_GATEWAY_REFUSALS),
 )
 def get_order(order_id: OrderId) -> OrderView:
-    order = store.get(order_id)
-    if order is None:
-        raise NotFoundError(f"order {order_id} does not exist")
+    order = _own_order(order_id, _customer())
     total = order.total
     return OrderView(
         orderId=order.order_id,
@@ -306,11 +336,10 @@ def get_order(order_id: OrderId) -> OrderView:
 )
 def cancel_order(order_id: OrderId) -> Response[OrderAccepted]:
     request_id = app.current_event.request_context.request_id
+    customer_id = _customer()
     # The saga moves the order on concurrently; re-read and retry when it changed under us.
     for _ in range(3):
-        order = store.get(order_id)
-        if order is None:
-            raise NotFoundError(f"order {order_id} does not exist")
+        order = _own_order(order_id, customer_id)
         try:
             cancelled = cancel(order, CancellationReason.CUSTOMER_REQUEST)
         except CannotCancel as error:

@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from localcloud.emulator.identity import ACCOUNT_ID
-from localcloud.provisioning.deployment import HttpApiSpec
+from localcloud.gateway.jwt_authorizer import JwtRequirement, KeyCache, Refused, authorize
+from localcloud.provisioning.deployment import HttpApiSpec, HttpRoute
 
 _TEXT_TYPES = (
     "text/",
@@ -42,13 +43,30 @@ class Route:
     function: str
     # The integration's timeout; HTTP APIs give up on an integration after 30 s at most.
     timeout_seconds: float = 30.0
+    # The route's JWT authorizer; None: anyone may call it.
+    requirement: JwtRequirement | None = None
 
     @classmethod
-    def parse(cls, route_key: str, function: str, timeout_seconds: float = 30.0) -> Route:
+    def parse(
+        cls, route_key: str, function: str, timeout_seconds: float = 30.0, requirement: JwtRequirement | None = None
+    ) -> Route:
         if route_key == "$default":
-            return cls(route_key, "ANY", (), function, timeout_seconds)
+            return cls(route_key, "ANY", (), function, timeout_seconds, requirement)
         method, _, path = route_key.partition(" ")
-        return cls(route_key, method.upper(), tuple(s for s in path.split("/") if s), function, timeout_seconds)
+        segments = tuple(s for s in path.split("/") if s)
+        return cls(route_key, method.upper(), segments, function, timeout_seconds, requirement)
+
+    @classmethod
+    def of(cls, spec: HttpRoute) -> Route:
+        requirement = None
+        if spec.authorization_type == "JWT":
+            requirement = JwtRequirement(
+                issuer=spec.jwt_issuer or "",
+                audiences=tuple(spec.jwt_audiences),
+                identity_source=spec.identity_source or "$request.header.Authorization",
+                scopes=tuple(spec.authorization_scopes),
+            )
+        return cls.parse(spec.route_key, spec.function, spec.timeout_ms / 1000, requirement)
 
     @property
     def is_default(self) -> bool:
@@ -261,9 +279,12 @@ class _Server(ThreadingHTTPServer):
 class HttpGateway:
     """Serves one HTTP API on 127.0.0.1; `url` is what the API's stage URL becomes locally."""
 
-    def __init__(self, api: HttpApiSpec, invoke: Invoke) -> None:
+    def __init__(self, api: HttpApiSpec, invoke: Invoke, keys: KeyCache | None = None) -> None:
         self.api = api
-        self._routes = [Route.parse(r.route_key, r.function, r.timeout_ms / 1000) for r in api.routes]
+        self._routes = [Route.of(r) for r in api.routes]
+        if keys is None and any(r.requirement for r in self._routes):
+            raise ValueError(f"HTTP API {api.name} has JWT authorizers: the gateway needs their issuers' keys")
+        self._keys = keys
         self._invoke = invoke
         # A named stage lives under /<stage>; $default at the root.
         self.stage = "$default" if "$default" in api.stages or not api.stages else api.stages[0]
@@ -308,6 +329,15 @@ class HttpGateway:
         if selected is None:
             return _message(404, "Not Found")
         route, params = selected
+        authorizer = None
+        if route.requirement is not None and self._keys is not None:
+            try:
+                authorizer = authorize(route.requirement, {k.lower(): v for k, v in headers}, self._keys)
+            except Refused as refused:
+                status, message = (403, "Forbidden") if refused.status == 403 else (401, "Unauthorized")
+                response = _message(status, message)
+                response.headers.append(("www-authenticate", refused.www_authenticate))
+                return response
         event = build_event(
             api_id=self.api.id,
             stage=self.stage,
@@ -321,6 +351,8 @@ class HttpGateway:
             path_parameters=params,
             request_id=request_id,
         )
+        if authorizer is not None:
+            event["requestContext"]["authorizer"] = authorizer
         answer, payload = self._invoke(route.function, event, route.timeout_seconds)
         if answer is LambdaAnswer.TIMED_OUT:
             # Past the integration's timeout an HTTP API answers 503, while the function may still
