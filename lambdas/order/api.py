@@ -15,7 +15,11 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -55,7 +59,14 @@ sealer = FieldSealer.from_environment(boto3.client("kms"))
 app = APIGatewayHttpResolver(enable_validation=True)
 API_TITLE, API_VERSION = "Order API", "1.0.0"
 API_DESCRIPTION = "Place orders, cancel them, and follow each through the saga."
-app.configure_openapi(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+app.configure_openapi(
+    title=API_TITLE,
+    version=API_VERSION,
+    description=API_DESCRIPTION,
+    # Every operation wants a customer's access token: API Gateway's JWT authorizer checks it.
+    security_schemes={"customerToken": HTTPBearer(bearerFormat="JWT")},
+    security=[{"customerToken": []}],
+)
 
 # A retried POST with the same Idempotency-Key returns the first response; the same key
 # with a different body is refused rather than silently answered with another order.
@@ -91,6 +102,11 @@ class ApiProblem(Exception):
 @app.exception_handler(ApiProblem)
 def _problem(problem: ApiProblem) -> Response:
     return _problem_response(problem.status, Problem(message=str(problem)))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(_: RequestUnsupportedContentType) -> Response:
+    return _problem_response(415, Problem(message="the body must be JSON (content-type: application/json)"))
 
 
 @app.exception_handler(RequestValidationError)
@@ -135,6 +151,7 @@ _REFUSALS = {
     404: "No such order",
     409: "Conflict",
     413: "The body is larger than API Gateway accepts (10 MB)",
+    415: "The body is not JSON",
     422: "The request is invalid; `problems` says where and why",
     429: "Too many requests (the stage's throttling)",
     500: "Internal error (API Gateway's answer when the function fails or is throttled)",
@@ -247,7 +264,7 @@ def _address(request: PlaceOrderRequest) -> dict[str, str]:
             "description": "Accepted: the saga has started",
             "content": {"application/json": {"model": OrderAccepted}},
         },
-        **_problems(400, 409, 413, 422, *_GATEWAY_REFUSALS),
+        **_problems(400, 409, 413, 415, 422, *_GATEWAY_REFUSALS),
         409: {
             "description": "The Idempotency-Key is in use by a request still running",
             "content": {"application/json": {"model": Problem}},

@@ -63,6 +63,18 @@ COERCIBLE = {
 }
 
 
+def test_a_whole_number_written_with_a_fraction_is_the_integer_json_schema_says_it_is(cloud, api):
+    module, function = api
+    order = order_request(("SKU-RED-MUG", 1))
+    order["lines"][0].update(quantity=2.0, unitPrice=1250.0)
+
+    status, body = call(module, http_api_event("POST", "/orders", order))
+
+    assert status == 202, body
+    [stored] = stored_orders(cloud, function)
+    assert stored["lines"]["L"][0]["M"]["quantity"] == {"N": "2"}
+
+
 @pytest.mark.parametrize("problem", COERCIBLE)
 def test_a_value_of_the_wrong_json_type_is_refused_not_coerced(cloud, api, problem):
     module, function = api
