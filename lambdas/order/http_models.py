@@ -5,16 +5,7 @@ Powertools validates requests against them and documents them in OpenAPI.
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-
-
-def _whole_number(value: Any) -> Any:
-    # JSON has one number type: 2.0 is the integer 2 (JSON Schema's "integer" admits it), while
-    # 2.5, "2" and true are not integers and are refused by strict validation.
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Sku = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$", examples=["SKU-RED-MUG"])]
 
@@ -33,10 +24,15 @@ class Price(Strict):
 # (25 lines x 100 items x 100,000.00 stays within the contracts' amount maximum).
 class OrderLineIn(Strict):
     sku: Sku
-    quantity: Annotated[WholeNumber, Field(ge=1, le=100)]
-    unitPrice: Annotated[
-        WholeNumber, Field(ge=0, le=10_000_000, description="Minor units (cents), in the order's currency.")
-    ]
+    quantity: Annotated[int, Field(ge=1, le=100)]
+    unitPrice: Annotated[int, Field(ge=0, le=10_000_000, description="Minor units (cents), in the order's currency.")]
+
+    @field_validator("quantity", "unitPrice", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        # JSON has one number type: 2.0 is the integer 2 (JSON Schema's "integer" admits it), while
+        # 2.5, "2" and true are not integers and strict validation refuses them.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class Address(Strict):
