@@ -92,7 +92,9 @@ class OrderHttpApi(pulumi.ComponentResource):
             action="lambda:InvokeFunction",
             function=function.function.name,
             principal="apigateway.amazonaws.com",
+            # Only this API's routes, in our account, may invoke the function.
             source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+            source_account=aws.get_caller_identity_output().account_id,
             opts=child,
         )
         alarm(
