@@ -6,13 +6,13 @@ import json
 import pytest
 
 from saga_client.orders import order_request
-from tests.harness.deployment import deployment
+from tests.harness.declared_stack import declared_stack
 from tests.harness.lambda_events import LambdaContextStub, http_api_event
 
 
 @pytest.fixture
 def api(cloud, monkeypatch):
-    stack = deployment()
+    stack = declared_stack()
     function = stack.function("order.api.handle")
     return cloud.deploy(function, stack, monkeypatch), function
 
