@@ -1,7 +1,11 @@
 """The order API's door: a JWT authorizer in front of every order route, tokens from the stack's
 own Cognito user pool and app client, and the stage's throttling from the stack config."""
 
-from tests.infra.program import stack_config
+import json
+
+import pytest
+
+from tests.infra.program import run_program, stack_config
 
 
 def test_every_route_but_the_openapi_document_wants_a_customers_token(program):
@@ -38,3 +42,32 @@ def test_the_stage_throttles_as_the_stack_config_says(program):
     settings = stage.inputs["defaultRouteSettings"]
     assert settings["throttlingRateLimit"] == float(config["order-saga:apiThrottlingRateLimit"])
     assert settings["throttlingBurstLimit"] == int(config["order-saga:apiThrottlingBurstLimit"])
+
+
+@pytest.fixture(scope="module")
+def with_own_issuer():
+    """The program for a team that brings its own identity provider, and its own throttling."""
+    return run_program(
+        config_overrides={
+            "order-saga:jwtIssuer": "https://login.example.com/",
+            "order-saga:jwtAudiences": json.dumps(["order-api", "order-app"]),
+            "order-saga:apiThrottlingRateLimit": "7",
+            "order-saga:apiThrottlingBurstLimit": "9",
+        }
+    )
+
+
+def test_a_team_with_its_own_issuer_gets_no_user_pool_and_the_authorizer_trusts_its_issuer(with_own_issuer):
+    assert with_own_issuer.of_type("aws:cognito/userPool:UserPool") == []
+    assert with_own_issuer.of_type("aws:cognito/userPoolClient:UserPoolClient") == []
+    [authorizer] = with_own_issuer.of_type("aws:apigatewayv2/authorizer:Authorizer")
+    assert authorizer.inputs["jwtConfiguration"] == {
+        "issuer": "https://login.example.com/",
+        "audiences": ["order-api", "order-app"],
+    }
+
+
+def test_the_stage_throttling_follows_a_changed_config(with_own_issuer):
+    [stage] = with_own_issuer.of_type("aws:apigatewayv2/stage:Stage")
+    settings = stage.inputs["defaultRouteSettings"]
+    assert (settings["throttlingRateLimit"], settings["throttlingBurstLimit"]) == (7, 9)
