@@ -16,6 +16,15 @@ POLICY_INPUTS = {
 # Lambda does not promise an aws:SourceArn when it assumes an execution role (and the function's
 # ARN cannot be known before its role): the account is all its trust policy can name.
 NO_SOURCE_ARN = {"lambda.amazonaws.com"}
+# CloudWatch Logs names its source to KMS in the encryption context (the log group's ARN, which
+# holds our account and region), not in aws:SourceAccount / aws:SourceArn: AWS documents this key.
+LOGS_SOURCE = "kms:EncryptionContext:aws:logs:arn"
+
+
+def _names_its_log_groups(statement):
+    groups = statement.get("Condition", {}).get("ArnLike", {}).get(LOGS_SOURCE)
+    prefix = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+    return bool(groups) and all(group.startswith(prefix) and group != f"{prefix}*" for group in _as_list(groups))
 
 
 def _services(statement):
@@ -48,6 +57,8 @@ def _arns_of_program(program):
 def test_every_service_principal_acts_only_for_our_account(program):
     statements = service_statements(program)
     for resource, statement, services in statements:
+        if _names_its_log_groups(statement):
+            continue
         condition = statement.get("Condition", {})
         assert condition.get("StringEquals", {}).get("aws:SourceAccount") == ACCOUNT, (resource.name, services)
     # Every kind is there: roles (functions and forwarding), queues, the topic, the key, the log policy.
@@ -59,7 +70,7 @@ def test_every_service_principal_that_names_its_source_is_held_to_ours(program):
     alarms = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
     checked = 0
     for resource, statement, services in service_statements(program):
-        if set(services) <= NO_SOURCE_ARN:
+        if set(services) <= NO_SOURCE_ARN or _names_its_log_groups(statement):
             continue
         condition = statement.get("Condition", {})
         exact = condition.get("ArnEquals", {}).get("aws:SourceArn")
