@@ -48,7 +48,11 @@ class ContextFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=policies.assume_role("lambda.amazonaws.com"),
+            # Our account only. Not aws:SourceArn: the function's ARN is not known before its role,
+            # and Lambda does not promise to send it when it assumes an execution role.
+            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
+                lambda account_id: policies.assume_role("lambda.amazonaws.com", account_id)
+            ),
             opts=child,
         )
         policy = pulumi.Output.all(self.log_group.arn, args.permissions).apply(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,19 +36,22 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
     offsets: dict[str, int] = {}
     cpu_before: dict[int, float] = {}
     requests = 0
+    # Signed in before the recording starts: a customer signs in once a session, not once an order.
+    customer = f"cost-{uuid.uuid4().hex[:8]}"
+    saga.customers.token(customer)
 
     def act() -> str:
         nonlocal requests
         # Taken once the previous saga is quiet: what the logs gain from here is this order's.
         offsets.update({name: path.stat().st_size for name, path in logs.items()})
         cpu_before.update(_instance_cpu(cloud))
-        response = place_order(saga, scenario.order())
+        response = place_order(saga, scenario.order(), customer=customer)
         requests += 1
         if response.status != 202:
             raise RuntimeError(f"{scenario.title}: POST /orders answered {response.status}: {response.body}")
         order_id = str(response.body["orderId"])
         if scenario.cancel_at_once:
-            saga.http("POST", f"/orders/{order_id}/cancel")
+            saga.http("POST", f"/orders/{order_id}/cancel", customer=customer)
             requests += 1
         return order_id
 

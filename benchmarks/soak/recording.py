@@ -95,9 +95,13 @@ def record_one_order(
     customer reading the outcome once), so the recording is the saga's work for one order.
     """
 
+    # The customer id is their token's subject, a UUID, so that replays can give each order a
+    # customer of their own. Signed in before the recording starts: that is not the order's work.
+    customer = f"soak-{uuid.uuid4()}"
+    saga.customers.token(customer)
+
     def place() -> str:
-        # A UUID customer id, so that replays can give each order a customer of its own.
-        response = place_order(saga, order_request((sku, 1), customer=f"soak-{uuid.uuid4()}"))
+        response = place_order(saga, order_request((sku, 1)), customer=customer)
         if response.status != 202:
             raise RecordingError(f"POST /orders answered {response.status}: {response.body}")
         return str(response.body["orderId"])
