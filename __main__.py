@@ -14,6 +14,7 @@ from components.bounded_context import (
     queue_worker,
 )
 from components.field_keys import producers_writing_for
+from components.identity import CustomerIdentity, ExternalIssuer
 from components.order_api import OrderHttpApi
 from components.platform import EventPlatform
 from components.settings import StackSettings
@@ -70,15 +71,25 @@ order = bounded_context(
             trigger="stream",
             publishes=True,
             stream_table="orders",
-            # Only new outbox items are events; order and timeline items, and TTL deletions, are not.
+            # Only new outbox entries of the timeline are events; the order item and received events are not.
             stream_filter={"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["outbox"]}}}},
         ),
         # The order's own events leave through the outbox, so its worker never publishes.
         queue_worker(["orders"], entry_point="worker.handle", publishes=False),
     ],
 )
+identity = CustomerIdentity(
+    "saga",
+    ExternalIssuer(settings.jwt_issuer, settings.jwt_audiences) if settings.jwt_issuer else None,
+)
 order_api = OrderHttpApi(
-    "order", order.functions["api"], platform.operations_topic.arn, settings.function_log_retention_days
+    "order",
+    order.functions["api"],
+    platform.operations_topic.arn,
+    settings.function_log_retention_days,
+    identity,
+    settings.api_throttling_rate_limit,
+    settings.api_throttling_burst_limit,
 )
 
 inventory = bounded_context(
@@ -115,3 +126,7 @@ notification = bounded_context(
 )
 
 pulumi.export("orderApiUrl", order_api.url)
+pulumi.export("customerTokenIssuer", identity.issuer)
+if identity.user_pool_id is not None:
+    pulumi.export("customerUserPoolId", identity.user_pool_id)
+    pulumi.export("customerUserPoolClientId", identity.client_id)

@@ -108,7 +108,7 @@ def _with_retries(
     deadline = time.monotonic() + _GIVE_UP_AFTER_SECONDS
     pause = 0.2
     while True:
-        response = saga.http(method, path, body, headers)
+        response = saga.http(method, path, body, headers, customer=placed.planned.customer)
         placed.statuses.append(response.status)
         if "apigw-requestid" in response.headers:
             placed.request_ids.append(response.headers["apigw-requestid"])

@@ -48,6 +48,8 @@ class PlannedOrder:
     number: int
     kind: OrderKind
     request: dict[str, Any]
+    # Who places it (signed in by this name); a repeat or a cancel is the same customer's.
+    customer: str
     idempotency_key: str
     # Seconds after the first answer at which the customer cancels (customer-cancel only).
     cancel_after: float | None = None
@@ -85,12 +87,13 @@ def plan_orders(count: int, seed: int) -> ChaosOrders:
             cancel_after = round(draw.uniform(0.0, 2.0), 2)
         elif kind is OrderKind.REPEATED_POST:
             posts = draw.randint(2, 3)
-        request = order_request(*lines, customer=draw.choice(customers), token=token, country=country)
+        request = order_request(*lines, token=token, country=country)
         orders.append(
             PlannedOrder(
                 number=number,
                 kind=kind,
                 request=request,
+                customer=draw.choice(customers),
                 idempotency_key=f"chaos-{seed}-{number}",
                 cancel_after=cancel_after,
                 posts=posts,

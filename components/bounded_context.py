@@ -296,22 +296,26 @@ class BoundedContext(pulumi.ComponentResource):
         assert self.queue is not None
         # EventBridge routes across one bus-to-bus hop only: global → private is that hop,
         # so the private bus must deliver to targets (the queue), never to another bus.
+        self.forwarding_rule = aws.cloudwatch.EventRule(
+            f"{name}-forward",
+            description=f"Events the catalog says {name} consumes",
+            event_bus_name=platform.bus.name,
+            event_pattern=pattern,
+            opts=self._child,
+        )
+        account_id = aws.get_caller_identity_output().account_id
+        # Only EventBridge, and only for this forwarding rule of our account, may use the role.
         forward_role = aws.iam.Role(
             f"{name}-forwarding-role",
-            assume_role_policy=policies.assume_role("events.amazonaws.com"),
+            assume_role_policy=pulumi.Output.all(account_id, self.forwarding_rule.arn).apply(
+                lambda values: policies.assume_role("events.amazonaws.com", values[0], [values[1]])
+            ),
             opts=self._child,
         )
         aws.iam.RolePolicy(
             f"{name}-forwarding-policy",
             role=forward_role.id,
             policy=self.private_bus.arn.apply(lambda arn: policies.document([policies.forward_to_bus(arn)])),
-            opts=self._child,
-        )
-        self.forwarding_rule = aws.cloudwatch.EventRule(
-            f"{name}-forward",
-            description=f"Events the catalog says {name} consumes",
-            event_bus_name=platform.bus.name,
-            event_pattern=pattern,
             opts=self._child,
         )
         retry = aws.cloudwatch.EventTargetRetryPolicyArgs(maximum_event_age_in_seconds=3600, maximum_retry_attempts=10)
@@ -350,8 +354,8 @@ class BoundedContext(pulumi.ComponentResource):
             aws.sqs.QueuePolicy(
                 f"{name}-{label}-policy",
                 queue_url=queue.url,
-                policy=pulumi.Output.all(queue.arn, *rules).apply(
-                    lambda values: policies.allow_rules_to_send(values[0], values[1:])
+                policy=pulumi.Output.all(account_id, queue.arn, *rules).apply(
+                    lambda values: policies.allow_rules_to_send(values[1], values[2:], values[0])
                 ),
                 opts=self._child,
             )

@@ -48,7 +48,11 @@ class ContextFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=policies.assume_role("lambda.amazonaws.com"),
+            # Our account only. Not aws:SourceArn: the function's ARN is not known before its role,
+            # and Lambda does not promise to send it when it assumes an execution role.
+            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
+                lambda account_id: policies.assume_role("lambda.amazonaws.com", account_id)
+            ),
             opts=child,
         )
         policy = pulumi.Output.all(self.log_group.arn, args.permissions).apply(
@@ -70,6 +74,7 @@ class ContextFunction(pulumi.ComponentResource):
                 variables={
                     "POWERTOOLS_SERVICE_NAME": args.context,
                     "POWERTOOLS_METRICS_NAMESPACE": "OrderSaga",
+                    **_logging_environment(settings),
                     **args.environment,
                 }
             ),
@@ -78,3 +83,12 @@ class ContextFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )
         self.register_outputs({"functionName": self.function.name, "roleArn": self.role.arn})
+
+
+def _logging_environment(settings: StackSettings) -> dict[str, str]:
+    # Powertools' own variables rather than the function's LoggingConfig.ApplicationLogLevel: Lambda
+    # would drop the DEBUG lines of a sampled invocation that Powertools lets through.
+    variables = {"POWERTOOLS_LOG_LEVEL": settings.log_level}
+    if settings.log_sample_rate:
+        variables["POWERTOOLS_LOGGER_SAMPLE_RATE"] = str(settings.log_sample_rate)
+    return variables

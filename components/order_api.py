@@ -1,10 +1,15 @@
-"""The order context's public door: an API Gateway HTTP API in front of the API function."""
+"""The order context's public door: an API Gateway HTTP API in front of the API function.
+
+Every order route sits behind a JWT authorizer: a request without a valid token from the
+customers' issuer never reaches the function. Only the OpenAPI document is public.
+"""
 
 import pulumi
 import pulumi_aws as aws
 
 from components.alarms import alarm
 from components.function import ContextFunction
+from components.identity import CustomerIdentity
 
 
 class OrderHttpApi(pulumi.ComponentResource):
@@ -14,6 +19,9 @@ class OrderHttpApi(pulumi.ComponentResource):
         function: ContextFunction,
         operations_topic_arn: pulumi.Input[str],
         log_retention_days: int,
+        identity: CustomerIdentity,
+        throttling_rate_limit: float,
+        throttling_burst_limit: int,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("saga:order:HttpApi", name, None, opts)
@@ -28,12 +36,34 @@ class OrderHttpApi(pulumi.ComponentResource):
             payload_format_version="2.0",
             opts=child,
         )
-        # Every path goes to the function: its resolver owns the routes and the OpenAPI document.
+        target = integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
+        customers = aws.apigatewayv2.Authorizer(
+            f"{name}-customers",
+            api_id=self.api.id,
+            authorizer_type="JWT",
+            identity_sources=["$request.header.Authorization"],
+            jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+                issuer=identity.issuer, audiences=identity.audiences
+            ),
+            opts=child,
+        )
+        # Every other path goes to the function, token first: its resolver owns the order routes.
         aws.apigatewayv2.Route(
             f"{name}-default-route",
             api_id=self.api.id,
             route_key="$default",
-            target=integration.id.apply(lambda integration_id: f"integrations/{integration_id}"),
+            target=target,
+            authorization_type="JWT",
+            authorizer_id=customers.id,
+            opts=child,
+        )
+        # The one public route: API Gateway prefers it to $default for exactly this request.
+        aws.apigatewayv2.Route(
+            f"{name}-openapi-route",
+            api_id=self.api.id,
+            route_key="GET /openapi.json",
+            target=target,
+            authorization_type="NONE",
             opts=child,
         )
         access_log = aws.cloudwatch.LogGroup(
@@ -53,7 +83,7 @@ class OrderHttpApi(pulumi.ComponentResource):
                 '"path":"$context.path","status":"$context.status","latency":"$context.responseLatency"}',
             ),
             default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
-                throttling_burst_limit=200, throttling_rate_limit=100
+                throttling_burst_limit=throttling_burst_limit, throttling_rate_limit=throttling_rate_limit
             ),
             opts=child,
         )
@@ -62,7 +92,9 @@ class OrderHttpApi(pulumi.ComponentResource):
             action="lambda:InvokeFunction",
             function=function.function.name,
             principal="apigateway.amazonaws.com",
+            # Only this API's routes, in our account, may invoke the function.
             source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+            source_account=aws.get_caller_identity_output().account_id,
             opts=child,
         )
         alarm(

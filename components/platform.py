@@ -51,7 +51,6 @@ class EventPlatform(pulumi.ComponentResource):
             kms_key_id=self.logs_key.arn,
             opts=child,
         )
-        self._allow_eventbridge_to_log(name)
         everything = every_saga_event_pattern(catalog)
         log_rule = aws.cloudwatch.EventRule(
             f"{name}-log-every-event",
@@ -60,6 +59,9 @@ class EventPlatform(pulumi.ComponentResource):
             event_pattern=everything,
             opts=child,
         )
+        account_id = aws.get_caller_identity_output().account_id
+        region = aws.get_region_output().region
+        self._allow_eventbridge_to_log(name, account_id, log_rule.arn)
         aws.cloudwatch.EventTarget(
             f"{name}-event-log-target",
             rule=log_rule.name,
@@ -82,11 +84,19 @@ class EventPlatform(pulumi.ComponentResource):
             f"{name}-operations-key",
             description="Encrypts the operations alarm topic; usable by CloudWatch alarms",
             enable_key_rotation=True,
-            policy=aws.get_caller_identity_output().account_id.apply(_operations_key_policy),
+            policy=pulumi.Output.all(account_id, region).apply(lambda values: _operations_key_policy(*values)),
             opts=child,
         )
         self.operations_topic = aws.sns.Topic(
             f"{name}-operations", kms_master_key_id=self.operations_key.arn, opts=child
+        )
+        aws.sns.TopicPolicy(
+            f"{name}-operations-policy",
+            arn=self.operations_topic.arn,
+            policy=pulumi.Output.all(account_id, region, self.operations_topic.arn).apply(
+                lambda values: _operations_topic_policy(*values)
+            ),
+            opts=child,
         )
 
         # Our own dependencies (cloudevents, jsonschema-rs); scripts/build_layer.py fills the folder.
@@ -109,9 +119,13 @@ class EventPlatform(pulumi.ComponentResource):
             }
         )
 
-    def _allow_eventbridge_to_log(self, name: str) -> None:
-        policy = self.event_log.arn.apply(
-            lambda arn: json.dumps(
+    def _allow_eventbridge_to_log(
+        self, name: str, account_id: pulumi.Output[str], log_rule_arn: pulumi.Output[str]
+    ) -> None:
+        # Only the event log group, only for our account's log rule: no other rule (ours or
+        # another account's) can have EventBridge write into it, nor into any other group.
+        policy = pulumi.Output.all(self.event_log.arn, account_id, log_rule_arn).apply(
+            lambda values: json.dumps(
                 {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -120,7 +134,8 @@ class EventPlatform(pulumi.ComponentResource):
                             "Effect": "Allow",
                             "Principal": {"Service": ["events.amazonaws.com", "delivery.logs.amazonaws.com"]},
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                            "Resource": f"{arn.removesuffix(':*')}:*",
+                            "Resource": f"{values[0].removesuffix(':*')}:*",
+                            "Condition": policies.on_behalf_of(values[1], [values[2]]),
                         }
                     ],
                 }
@@ -141,7 +156,30 @@ def _logs_key_policy(account_id: str, region: str, prefix: str) -> str:
     )
 
 
-def _operations_key_policy(account_id: str) -> str:
+def _alarms_of(account_id: str, region: str) -> str:
+    return f"arn:aws:cloudwatch:{region}:{account_id}:alarm:*"
+
+
+def _operations_topic_policy(account_id: str, region: str, topic_arn: str) -> str:
+    """Only our account's alarms may publish to the operations topic through CloudWatch."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "CloudWatchAlarmsPublish",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                    "Action": "sns:Publish",
+                    "Resource": topic_arn,
+                    "Condition": policies.on_behalf_of(account_id, [_alarms_of(account_id, region)], arn_like=True),
+                }
+            ],
+        }
+    )
+
+
+def _operations_key_policy(account_id: str, region: str) -> str:
     return json.dumps(
         {
             "Version": "2012-10-17",
@@ -159,6 +197,7 @@ def _operations_key_policy(account_id: str) -> str:
                     "Principal": {"Service": "cloudwatch.amazonaws.com"},
                     "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                     "Resource": "*",
+                    "Condition": policies.on_behalf_of(account_id, [_alarms_of(account_id, region)], arn_like=True),
                 },
             ],
         }

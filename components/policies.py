@@ -1,6 +1,9 @@
 """IAM policy documents as plain data.
 
-Least privilege: no wildcard actions, and only one context's own resources.
+Least privilege: no wildcard actions, and only one context's own resources. Every statement that
+lets an AWS service principal in names the account it must act for (`aws:SourceAccount`) and,
+where the service says which resource it acts for, that resource (`aws:SourceArn`), so no other
+account's rule, alarm or API can use the service as a confused deputy against ours.
 """
 
 import json
@@ -34,8 +37,27 @@ def document(statements: Sequence[Statement]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
-def assume_role(service: str) -> str:
-    return document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+def on_behalf_of(account_id: str, source_arns: Sequence[str] = (), *, arn_like: bool = False) -> dict[str, Any]:
+    """The condition a service principal's statement carries: our account, and our resources."""
+    condition: dict[str, Any] = {"StringEquals": {"aws:SourceAccount": account_id}}
+    if source_arns:
+        arns: str | list[str] = source_arns[0] if len(source_arns) == 1 else sorted(source_arns)
+        condition["ArnLike" if arn_like else "ArnEquals"] = {"aws:SourceArn": arns}
+    return condition
+
+
+def assume_role(service: str, account_id: str, source_arns: Sequence[str] = ()) -> str:
+    """A role only `service`, acting for our account (and for these resources), may assume."""
+    return document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": on_behalf_of(account_id, source_arns),
+            }
+        ]
+    )
 
 
 def write_logs(log_group_arn: str) -> Statement:
@@ -103,8 +125,8 @@ def forward_to_bus(bus_arn: str) -> Statement:
     }
 
 
-def allow_rules_to_send(queue_arn: str, rule_arns: Sequence[str]) -> str:
-    """Queue policy: EventBridge may deliver here, but only for these rules."""
+def allow_rules_to_send(queue_arn: str, rule_arns: Sequence[str], account_id: str) -> str:
+    """Queue policy: EventBridge may deliver here, but only for these rules of our account."""
     return document(
         [
             {
@@ -113,7 +135,10 @@ def allow_rules_to_send(queue_arn: str, rule_arns: Sequence[str]) -> str:
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sqs:SendMessage",
                 "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": sorted(rule_arns)}},
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnEquals": {"aws:SourceArn": sorted(rule_arns)},
+                },
             }
         ]
     )

@@ -31,6 +31,17 @@ class StackSettings:
     archive_retention_days: int
     oldest_message_alarm_seconds: int
     served_countries: tuple[str, ...]
+    # The order API stage's throttling: steady requests per second, and the burst above it.
+    api_throttling_rate_limit: float
+    api_throttling_burst_limit: int
+    # A team's own OpenID Connect issuer and the audiences its tokens carry; None: the stack's own
+    # Cognito user pool issues the tokens.
+    jwt_issuer: str | None
+    jwt_audiences: tuple[str, ...]
+    # The functions' log level (Powertools'); WARN in production keeps errors and warnings only.
+    log_level: str = "INFO"
+    # The share of invocations that log everything (DEBUG) whatever the level; None: none.
+    log_sample_rate: float | None = None
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -49,6 +60,12 @@ class StackSettings:
             archive_retention_days=config.get_int("archiveRetentionDays") or 30,
             oldest_message_alarm_seconds=config.get_int("oldestMessageAlarmSeconds") or 300,
             served_countries=tuple(config.require_object("servedCountries")),
+            api_throttling_rate_limit=config.get_float("apiThrottlingRateLimit") or 100.0,
+            api_throttling_burst_limit=config.get_int("apiThrottlingBurstLimit") or 200,
+            jwt_issuer=config.get("jwtIssuer"),
+            jwt_audiences=tuple(config.get_object("jwtAudiences") or ()),
+            log_level=config.get("logLevel") or "INFO",
+            log_sample_rate=config.get_float("logSampleRate"),
         )
 
 

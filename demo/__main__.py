@@ -5,7 +5,8 @@ import sys
 import time
 from pathlib import Path
 
-from demo.scenarios import SCENARIOS, STOCK, Scenario
+from demo.scenarios import DEMO_CUSTOMER, SCENARIOS, STOCK, Scenario
+from demo.up import sign_in_command
 from saga_client import SagaTarget
 from saga_client.operations import event_log, first_of_each, get_order, place_order, seed_stock, stock_level
 from saga_client.state import NotificationInbox, SagaState
@@ -17,7 +18,7 @@ FINAL = {"CONFIRMED", "CANCELLED"}
 
 def play(saga: SagaTarget, scenario: Scenario, inbox: NotificationInbox) -> bool:
     started = time.monotonic()
-    response = place_order(saga, scenario.order())
+    response = place_order(saga, scenario.order(), customer=DEMO_CUSTOMER)
     if response.status != 202:
         print(f"\n✗ {scenario.title}: POST /orders answered {response.status} {response.body}")
         return False
@@ -92,11 +93,20 @@ def main() -> int:
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
         seed_stock(saga, STOCK)
         print(f"stock seeded: {STOCK}")
+        saga.customers.token(DEMO_CUSTOMER)
+        print(
+            f"every order is placed as {DEMO_CUSTOMER}, signed in to the stack's user pool "
+            f"(client {cloud.outputs['customerUserPoolClientId']}, password {saga.customers.password}); "
+            "`./run up` prints the curl that gets her token"
+        )
         inbox = NotificationInbox.subscribe(saga)
         results = [play(saga, scenario, inbox) for scenario in SCENARIOS]
         print(f"\nstock now: { {sku: stock_level(saga, sku) for sku in STOCK} }")
         if args.keep_running:
             print(f"\nstill running: order API {cloud.outputs['orderApiUrl']}, AWS endpoint {cloud.endpoint_url}")
+            client_id = cloud.outputs["customerUserPoolClientId"]
+            sign_in = sign_in_command(cloud.endpoint_url, client_id, DEMO_CUSTOMER, saga.customers.password)
+            print(f"sign in as {DEMO_CUSTOMER}: {sign_in}")
             print("stack outputs: .localcloud/dev/outputs.json; Ctrl-C stops")
             try:
                 while True:

@@ -6,6 +6,8 @@ from typing import Any
 from saga_client.orders import order_request
 
 STOCK = {"MUG-RED": 10, "TEA-EARL-GREY": 3}
+# Every demo order is Ada's: she signs in to the stack's user pool as this user.
+DEMO_CUSTOMER = "customer-ada"
 
 
 @dataclass(frozen=True)
@@ -19,7 +21,7 @@ class Scenario:
     cancel_at_once: bool = False
 
     def order(self) -> dict[str, Any]:
-        return order_request(*self.lines, customer="customer-ada", token=self.token, country=self.country)
+        return order_request(*self.lines, token=self.token, country=self.country)
 
 
 SCENARIOS = (

@@ -9,11 +9,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from localcloud.emulator import cognito
 from localcloud.emulator.server import MotoServer
 from localcloud.faults.injector import FaultInjector
 from localcloud.faults.plan import FaultPlan
 from localcloud.functions.host import FunctionHost
 from localcloud.gateway.http_api import HttpGateway, lambda_invoker
+from localcloud.gateway.jwt_authorizer import KeyCache
 from localcloud.provisioning.deploy import deploy_in_subprocess, write_outputs
 from localcloud.provisioning.deployment import Deployment, state_dir
 from localcloud.provisioning.resources.http_api import stage_invoke_url
@@ -67,8 +69,11 @@ class EmbeddedCloud:
             FunctionHost(self.deployment, retry_delay_seconds=self._retry_delay, echo=self._echo)
         )
         invoke = lambda_invoker({f.name: self.functions.invoke_url(f.name) for f in self.deployment.functions})
+        # Token issuers' keys, shared by every API: a Cognito pool's come from our moto server.
+        endpoint = self.endpoint_url
+        keys = KeyCache(lambda issuer: cognito.jwks_url(issuer, endpoint), cognito.key_set)
         for api in self.deployment.http_apis:
-            gateway = HttpGateway(api, invoke).start()
+            gateway = HttpGateway(api, invoke, keys).start()
             self._stack.callback(gateway.stop)
             self.gateways[api.id] = gateway
         self.outputs = self._local_outputs(self.deployment.outputs)

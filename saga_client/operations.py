@@ -47,13 +47,21 @@ def reservation(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
     return read_item(target, "inventory", "reservations", {"orderId": order_id})
 
 
-def place_order(target: SagaTarget, order: dict[str, Any], idempotency_key: str | None = None) -> HttpResponse:
+def place_order(
+    target: SagaTarget, order: dict[str, Any], idempotency_key: str | None = None, customer: str | None = None
+) -> HttpResponse:
+    """POST /orders as `customer` (signed in by name), or as a new customer of its own."""
     headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
-    return target.http("POST", "/orders", order, headers)
+    return target.http("POST", "/orders", order, headers, customer=customer)
 
 
-def get_order(target: SagaTarget, order_id: str) -> HttpResponse:
-    return target.http("GET", f"/orders/{order_id}")
+def get_order(target: SagaTarget, order_id: str, customer: str | None = None) -> HttpResponse:
+    """GET the order as `customer`, or as the customer who placed it through this client."""
+    return target.http("GET", f"/orders/{order_id}", customer=customer)
+
+
+def cancel_order(target: SagaTarget, order_id: str, customer: str | None = None) -> HttpResponse:
+    return target.http("POST", f"/orders/{order_id}/cancel", customer=customer)
 
 
 def event_log(target: SagaTarget, correlation_id: str) -> list[dict[str, Any]]:

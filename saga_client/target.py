@@ -3,9 +3,12 @@
 import contextlib
 import json
 import os
+import re
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +16,10 @@ from typing import Any, TypeVar
 
 import boto3
 
+from saga_client.customers import Customers
+
 T = TypeVar("T")
+_ORDER_PATH = re.compile(r"^/orders/(?P<order_id>[^/?]+)")
 
 
 @dataclass
@@ -34,6 +40,10 @@ class SagaTarget:
     worker_switch: "WorkerSwitch | None" = None
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
     _emulated: bool = field(default=False, repr=False)
+    _customers: Customers | None = field(default=None, repr=False)
+    # Which customer placed each order this client placed: reading or cancelling it is theirs to do.
+    _placed_by: dict[str, str] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def for_emulator(
@@ -51,6 +61,30 @@ class SagaTarget:
     @property
     def api_url(self) -> str:
         return self.outputs["orderApiUrl"].rstrip("/")
+
+    @property
+    def customers(self) -> Customers:
+        """The stack's customers (its Cognito user pool), signed in by name."""
+        with self._lock:
+            if self._customers is None:
+                if "customerUserPoolId" not in self.outputs:
+                    raise RuntimeError(
+                        "the stack has no user pool of its own (jwtIssuer is set): sign customers in with your "
+                        "identity provider and pass their tokens in an Authorization header"
+                    )
+                self._customers = Customers(
+                    self.client("cognito-idp"),
+                    self.outputs["customerUserPoolId"],
+                    self.outputs["customerUserPoolClientId"],
+                )
+            return self._customers
+
+    def customer_id(self, customer: str) -> str:
+        """The customer id the API gives this customer's orders (their token's subject)."""
+        return self.customers.customer_id(customer)
+
+    def placed_by(self, order_id: str) -> str | None:
+        return self._placed_by.get(order_id)
 
     def context(self, name: str) -> dict[str, Any]:
         return self.outputs[name]
@@ -79,19 +113,37 @@ class SagaTarget:
         finally:
             switch.set_enabled(function, True)
 
-    def http(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> HttpResponse:
+    def http(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        customer: str | None = None,
+        anonymous: bool = False,
+    ) -> HttpResponse:
+        """One request to the order API as a signed-in customer: `customer`, else whoever placed the
+        order the path names, else a new customer. An Authorization header in `headers` is sent as
+        given; `anonymous` sends none."""
+        sent = {"content-type": "application/json", **(headers or {})}
+        if not anonymous and not any(name.lower() == "authorization" for name in sent):
+            customer = customer or self._owner(path) or f"customer-{uuid.uuid4().hex[:8]}"
+            sent["authorization"] = f"Bearer {self.customers.token(customer)}"
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        request = urllib.request.Request(
-            f"{self.api_url}{path}",
-            data=data,
-            method=method,
-            headers={"content-type": "application/json", **(headers or {})},
-        )
+        request = urllib.request.Request(f"{self.api_url}{path}", data=data, method=method, headers=sent)
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return _response(response.status, dict(response.headers), response.read())
+                answered = _response(response.status, dict(response.headers), response.read())
         except urllib.error.HTTPError as error:
-            return _response(error.code, dict(error.headers), error.read())
+            answered = _response(error.code, dict(error.headers), error.read())
+        if customer and method == "POST" and path == "/orders" and answered.status == 202:
+            self._placed_by[answered.body["orderId"]] = customer
+        return answered
+
+    def _owner(self, path: str) -> str | None:
+        match = _ORDER_PATH.match(path)
+        return self._placed_by.get(match.group("order_id")) if match else None
 
 
 def _response(status: int, headers: dict[str, str], raw: bytes) -> HttpResponse:

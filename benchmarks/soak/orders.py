@@ -129,15 +129,18 @@ def run_phase(saga: SagaTarget, sku: str, orders: int, concurrency: int, progres
 def confirm_order(saga: SagaTarget, sku: str, first_look: float) -> OrderOutcome:
     posted_at = time.monotonic()
     request, key = order_request((sku, 1)), str(uuid.uuid4())
+    # A few customers, each signed in once: the soak measures orders, not sign-ins. A retry is
+    # the same customer's, as its Idempotency-Key is.
+    customer = f"soak-customer-{int(key[:4], 16) % 16}"
     # A careful client: a throttled or failed POST is sent again with the same Idempotency-Key
     # (API Gateway answers a throttled function 500), and the time until CONFIRMED includes it.
-    response = place_order(saga, request, idempotency_key=key)
+    response = place_order(saga, request, idempotency_key=key, customer=customer)
     pause, refused = 0.1, 0
     while response.status in _RETRYABLE and time.monotonic() - posted_at < 60:
         refused += 1
         time.sleep(pause)
         pause = min(pause * 2, 2.0)
-        response = place_order(saga, request, idempotency_key=key)
+        response = place_order(saga, request, idempotency_key=key, customer=customer)
     if response.status != 202:
         return OrderOutcome(posted_at, refused=refused, problem=f"POST /orders answered {response.status}")
     order_id = response.body["orderId"]

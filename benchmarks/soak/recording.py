@@ -13,6 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,23 +94,45 @@ def record_one_order(
     No client request goes to moto meanwhile except one GET /orders/{id} at the end (the
     customer reading the outcome once), so the recording is the saga's work for one order.
     """
+
+    # The customer id is their token's subject, a UUID, so that replays can give each order a
+    # customer of their own. Signed in before the recording starts: that is not the order's work.
+    customer = f"soak-{uuid.uuid4()}"
+    saga.customers.token(customer)
+
+    def place() -> str:
+        response = place_order(saga, order_request((sku, 1)), customer=customer)
+        if response.status != 202:
+            raise RecordingError(f"POST /orders answered {response.status}: {response.body}")
+        return str(response.body["orderId"])
+
+    recording, status = record_saga(saga, endpoint_url, path, place, quiet_seconds, timeout)
+    if status != "CONFIRMED":
+        raise RecordingError(f"the recorded order ended {status}, not CONFIRMED")
+    return recording
+
+
+def record_saga(
+    saga: SagaTarget,
+    endpoint_url: str,
+    path: Path,
+    act: Callable[[], str],
+    quiet_seconds: float = 2.0,
+    timeout: float = 60.0,
+) -> tuple[Recording, str]:
+    """Record what `act` (which places an order and returns its id) asks of moto until the saga is
+    quiet, then one GET /orders/{id}; the recording and the order's final status."""
     _recorder(endpoint_url, "start-recording")
     try:
         # An earlier order's saga may still be finishing (its notification, its points).
         _wait_until_quiet(path, quiet_seconds, timeout)
         _recorder(endpoint_url, "reset-recording")
-        # A UUID customer id, so that replays can give each order a customer of its own.
-        response = place_order(saga, order_request((sku, 1), customer=f"soak-{uuid.uuid4()}"))
-        if response.status != 202:
-            raise RecordingError(f"POST /orders answered {response.status}: {response.body}")
-        order_id = response.body["orderId"]
+        order_id = act()
         _wait_until_quiet(path, quiet_seconds, timeout)
-        status = get_order(saga, order_id).body["status"]
+        status = str(get_order(saga, order_id).body["status"])
     finally:
         _recorder(endpoint_url, "stop-recording")
-    if status != "CONFIRMED":
-        raise RecordingError(f"the recorded order ended {status}, not CONFIRMED")
-    return Recording(read_recording(path), endpoint_url, order_id)
+    return Recording(read_recording(path), endpoint_url, order_id), status
 
 
 def _recorder(endpoint_url: str, action: str) -> None:

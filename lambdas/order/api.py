@@ -1,5 +1,10 @@
-"""The order HTTP API: place an order, read it. Thin: parse, call the domain, store."""
+"""The order HTTP API: place an order, read it. Thin: parse, call the domain, store.
 
+API Gateway's JWT authorizer has checked the caller's token before any of this runs; the order's
+customer is the token's subject, and a customer sees and cancels only their own orders.
+"""
+
+import binascii
 import json
 import os
 import uuid
@@ -10,6 +15,11 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.idempotency import (
@@ -28,6 +38,7 @@ from order.domain import (
     CancellationReason,
     CannotCancel,
     Money,
+    Order,
     OrderLine,
     OrderRejected,
     ShippingAddress,
@@ -35,7 +46,7 @@ from order.domain import (
     place_order,
 )
 from order.events import order_cancelled, order_placed
-from order.http_models import OrderAccepted, OrderView, PlaceOrderRequest, Problem
+from order.http_models import FieldProblem, OrderAccepted, OrderView, PlaceOrderRequest, Problem
 from order.store import OrderChanged, OrderExists, OrderStore
 
 logger = Logger(service="order")
@@ -48,7 +59,14 @@ sealer = FieldSealer.from_environment(boto3.client("kms"))
 app = APIGatewayHttpResolver(enable_validation=True)
 API_TITLE, API_VERSION = "Order API", "1.0.0"
 API_DESCRIPTION = "Place orders, cancel them, and follow each through the saga."
-app.configure_openapi(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+app.configure_openapi(
+    title=API_TITLE,
+    version=API_VERSION,
+    description=API_DESCRIPTION,
+    # Every operation wants a customer's access token: API Gateway's JWT authorizer checks it.
+    security_schemes={"customerToken": HTTPBearer(bearerFormat="JWT")},
+    security=[{"customerToken": []}],
+)
 
 # A retried POST with the same Idempotency-Key returns the first response; the same key
 # with a different body is refused rather than silently answered with another order.
@@ -83,7 +101,64 @@ class ApiProblem(Exception):
 
 @app.exception_handler(ApiProblem)
 def _problem(problem: ApiProblem) -> Response:
-    return Response(problem.status, content_types.APPLICATION_JSON, Problem(message=str(problem)).model_dump())
+    return _problem_response(problem.status, Problem(message=str(problem)))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(_: RequestUnsupportedContentType) -> Response:
+    return _problem_response(415, Problem(message="the body must be JSON (content-type: application/json)"))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(error: RequestValidationError) -> Response:
+    # Powertools' own 422 body ({"statusCode", "detail"}) is not the Problem the document promises;
+    # the refused input is not echoed back (it may be huge, or hold what the caller should not see again).
+    problems = [
+        FieldProblem(location=[str(part) if not isinstance(part, int) else part for part in e["loc"]], reason=e["msg"])
+        for e in error.errors()
+    ]
+    return _problem_response(422, Problem(message="the request is invalid", problems=problems))
+
+
+@app.exception_handler(UnicodeDecodeError)
+@app.exception_handler(binascii.Error)
+def _not_utf8(_: ValueError) -> Response:
+    # API Gateway hands a body that is not UTF-8 text over base64-encoded; JSON is UTF-8 (RFC 8259).
+    return _problem_response(400, Problem(message="the body is not UTF-8 text"))
+
+
+@app.exception_handler(RecursionError)
+def _too_deep(_: RecursionError) -> Response:
+    # No order is nested more than a few levels; a body nested past the parser's limit is no order.
+    return _problem_response(400, Problem(message="the body is nested deeper than any order"))
+
+
+def _problem_response(status: int, problem: Problem) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, problem.model_dump(exclude_none=True))
+
+
+def _problems(*statuses: int) -> dict[int, dict[str, Any]]:
+    """The refusals an operation can answer, each documented with the one Problem body."""
+    return {
+        status: {"description": _REFUSALS[status], "content": {"application/json": {"model": Problem}}}
+        for status in statuses
+    }
+
+
+_REFUSALS = {
+    400: "The body is not UTF-8 JSON, or is nested deeper than any order",
+    401: "No valid token (API Gateway's JWT authorizer)",
+    404: "No such order",
+    409: "Conflict",
+    413: "The body is larger than API Gateway accepts (10 MB)",
+    415: "The body is not JSON",
+    422: "The request is invalid; `problems` says where and why",
+    429: "Too many requests (the stage's throttling)",
+    500: "Internal error (API Gateway's answer when the function fails or is throttled)",
+    503: "The function did not answer within the integration timeout; the request may still take effect",
+}
+# What API Gateway may answer for any route, before or instead of the function.
+_GATEWAY_REFUSALS = (401, 429, 500, 503)
 
 
 def _accept(order_id: str, status: str) -> Response[OrderAccepted]:
@@ -95,11 +170,32 @@ def _accept(order_id: str, status: str) -> Response[OrderAccepted]:
     )
 
 
-def _place(request: PlaceOrderRequest, request_id: str, idempotency_key: str | None = None) -> dict[str, str]:
+def _customer() -> str:
+    """The caller, as the JWT authorizer verified them. Without one (a route left without an
+    authorizer by mistake) nothing is served: failing closed, not as an anonymous customer."""
+    subject = app.current_event.request_context.authorizer.jwt_claim.get("sub")
+    # Events carry a customer id of at most 64 characters (a Cognito subject is a 36-character UUID).
+    if not isinstance(subject, str) or not 1 <= len(subject) <= 64:
+        raise ApiProblem(401, "Unauthorized")
+    return subject
+
+
+def _own_order(order_id: str, customer_id: str) -> Order:
+    """The customer's order; another customer's is answered exactly as one that does not exist,
+    so order ids cannot be probed."""
+    order = store.get(order_id)
+    if order is None or order.customer_id != customer_id:
+        raise NotFoundError(f"order {order_id} does not exist")
+    return order
+
+
+def _place(
+    request: PlaceOrderRequest, customer_id: str, request_id: str, idempotency_key: str | None = None
+) -> dict[str, str]:
     now = datetime.now(UTC)
     order = place_order(
-        order_id=_order_id(request.customerId, idempotency_key),
-        customer_id=request.customerId,
+        order_id=_order_id(customer_id, idempotency_key),
+        customer_id=customer_id,
         lines=tuple(
             OrderLine(line.sku, line.quantity, Money(line.unitPrice, request.currency)) for line in request.lines
         ),
@@ -141,7 +237,12 @@ def _order_id(customer_id: str, idempotency_key: str | None) -> str:
     persistence_store=_place_once_persistence,
 )
 def _place_once(attempt: dict[str, Any]) -> dict[str, str]:
-    return _place(PlaceOrderRequest.model_validate(attempt["order"]), attempt["requestId"], attempt["idempotencyKey"])
+    return _place(
+        PlaceOrderRequest.model_validate(attempt["order"]),
+        attempt["customerId"],
+        attempt["requestId"],
+        attempt["idempotencyKey"],
+    )
 
 
 def _address(request: PlaceOrderRequest) -> dict[str, str]:
@@ -163,12 +264,9 @@ def _address(request: PlaceOrderRequest) -> dict[str, str]:
             "description": "Accepted: the saga has started",
             "content": {"application/json": {"model": OrderAccepted}},
         },
+        **_problems(400, 409, 413, 415, 422, *_GATEWAY_REFUSALS),
         409: {
             "description": "The Idempotency-Key is in use by a request still running",
-            "content": {"application/json": {"model": Problem}},
-        },
-        422: {
-            "description": "The request is invalid",
             "content": {"application/json": {"model": Problem}},
         },
     },
@@ -186,13 +284,14 @@ def post_order(
     ] = None,
 ) -> Response[OrderAccepted]:
     request_id = app.current_event.request_context.request_id
+    customer_id = _customer()
     try:
         if idempotency_key is None:
-            accepted = _place(order, request_id)
+            accepted = _place(order, customer_id, request_id)
         else:
             accepted = _place_once(
                 attempt={
-                    "customerId": order.customerId,
+                    "customerId": customer_id,
                     "idempotencyKey": idempotency_key,
                     "requestId": request_id,
                     "order": order.model_dump(),
@@ -210,12 +309,10 @@ def post_order(
 @app.get(
     "/orders/<order_id>",
     summary="Read an order: its status, reason and the saga's timeline",
-    responses={404: {"description": "No such order", "content": {"application/json": {"model": Problem}}}},
+    responses=_problems(404, 422, *_GATEWAY_REFUSALS),
 )
 def get_order(order_id: OrderId) -> OrderView:
-    order = store.get(order_id)
-    if order is None:
-        raise NotFoundError(f"order {order_id} does not exist")
+    order = _own_order(order_id, _customer())
     total = order.total
     return OrderView(
         orderId=order.order_id,
@@ -247,7 +344,7 @@ def get_order(order_id: OrderId) -> OrderView:
             "description": "Cancelled: every context undoes its part",
             "content": {"application/json": {"model": OrderAccepted}},
         },
-        404: {"description": "No such order", "content": {"application/json": {"model": Problem}}},
+        **_problems(404, 422, *_GATEWAY_REFUSALS),
         409: {
             "description": "The order is confirmed and can no longer be cancelled",
             "content": {"application/json": {"model": Problem}},
@@ -256,11 +353,10 @@ def get_order(order_id: OrderId) -> OrderView:
 )
 def cancel_order(order_id: OrderId) -> Response[OrderAccepted]:
     request_id = app.current_event.request_context.request_id
+    customer_id = _customer()
     # The saga moves the order on concurrently; re-read and retry when it changed under us.
     for _ in range(3):
-        order = store.get(order_id)
-        if order is None:
-            raise NotFoundError(f"order {order_id} does not exist")
+        order = _own_order(order_id, customer_id)
         try:
             cancelled = cancel(order, CancellationReason.CUSTOMER_REQUEST)
         except CannotCancel as error:

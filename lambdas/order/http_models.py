@@ -3,15 +3,16 @@
 Powertools validates requests against them and documents them in OpenAPI.
 """
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Sku = Annotated[str, Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,31}$", examples=["SKU-RED-MUG"])]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # JSON types are never coerced: "1" and true are not quantities, 1.5 is not a price.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Price(Strict):
@@ -26,6 +27,13 @@ class OrderLineIn(Strict):
     quantity: Annotated[int, Field(ge=1, le=100)]
     unitPrice: Annotated[int, Field(ge=0, le=10_000_000, description="Minor units (cents), in the order's currency.")]
 
+    @field_validator("quantity", "unitPrice", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        # JSON has one number type: 2.0 is the integer 2 (JSON Schema's "integer" admits it), while
+        # 2.5, "2" and true are not integers and strict validation refuses them.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
 
 class Address(Strict):
     recipient: Annotated[str, Field(min_length=1, max_length=100)]
@@ -36,7 +44,7 @@ class Address(Strict):
 
 
 class PlaceOrderRequest(Strict):
-    customerId: Annotated[str, Field(min_length=1, max_length=64)]
+    # No customer field: the customer is whoever the token says placed the order.
     # One currency per order, stated once, so no request the document admits is refused for mixing them.
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=25)]
@@ -80,5 +88,16 @@ class OrderView(BaseModel):
     timeline: list[TimelineEntry]
 
 
+class FieldProblem(BaseModel):
+    """One reason a request was refused: where in the request, and what is wrong there."""
+
+    location: list[str | int]
+    reason: str
+
+
 class Problem(BaseModel):
+    """Every error this API answers, whether the function or API Gateway in front of it refuses:
+    API Gateway's own refusals (401, 413, 429, 503) carry only `message`."""
+
     message: str
+    problems: list[FieldProblem] | None = None

@@ -1,16 +1,19 @@
-"""DynamoDB adapter for orders, their outbox and their timeline: one partition per order.
+"""DynamoDB adapter for orders and their timeline, which is also their outbox: one partition per order.
 
 Item kinds in the orders table (pk = "ORDER#<id>"):
   sk "ORDER"                the order itself, with a version for optimistic locking
-  sk "OUTBOX#<event id>"    an event to publish; the table's stream feeds the outbox relay
-  sk "TIMELINE#<time>#<id>" an event the order published or received, for GET /orders/{id}
+  sk "TIMELINE#<event id>"  an event the order published (kind "outbox": its INSERT on the table's
+                            stream feeds the outbox relay) or received (kind "timeline")
 
 An order change and the events it causes are written in one transaction: the event
-is published if and only if the change happened (transactional outbox).
+is published if and only if the change happened (transactional outbox). The timeline entry
+of a published event is its outbox item, one item rather than two, and an event's entry is
+keyed on its id alone, so the same event received twice, even re-announced with a new time,
+is one entry: the first.
 """
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +30,6 @@ from order.domain import (
     ShippingAddress,
 )
 
-OUTBOX_RETENTION = timedelta(days=7)
 _serialize = TypeSerializer().serialize
 _deserializer = TypeDeserializer()
 
@@ -60,7 +62,8 @@ class OrderStore:
             },
             ConsistentRead=True,
         )
-        return [json.loads(_plain(item)["event"]) for item in response["Items"]]
+        events = [json.loads(_plain(item)["event"]) for item in response["Items"]]
+        return sorted(events, key=lambda event: (event["time"], event["id"]))
 
     def add(self, order: Order, events: list[dict[str, Any]], now: datetime) -> None:
         """Store a new order with the events that announce it."""
@@ -72,44 +75,47 @@ class OrderStore:
             }
         }
         try:
-            self._transact([put, *self._event_writes(order.order_id, events, now)])
+            self._transact([put, *self._event_writes(order.order_id, events)])
         except OrderChanged as error:
             raise OrderExists(order.order_id) from error
 
     def save(self, order: Order, events: list[dict[str, Any]], now: datetime) -> None:
         """Store a changed order (if nobody changed it meanwhile) with the events it causes."""
-        put = {
-            "Put": {
-                "TableName": self._table,
-                "Item": _order_item(order),
-                "ConditionExpression": "version = :previous",
-                "ExpressionAttributeValues": {":previous": {"N": str(order.version - 1)}},
-            }
+        item = _order_item(order)
+        condition = {
+            "ConditionExpression": "version = :previous",
+            "ExpressionAttributeValues": {":previous": {"N": str(order.version - 1)}},
         }
-        self._transact([put, *self._event_writes(order.order_id, events, now)])
+        if not events:
+            # One item needs no transaction, which would cost twice the write units.
+            try:
+                self._db.put_item(TableName=self._table, Item=item, **condition)
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    raise OrderChanged(f"order {order.order_id} changed since it was read") from error
+                raise
+            return
+        put = {"Put": {"TableName": self._table, "Item": item, **condition}}
+        self._transact([put, *self._event_writes(order.order_id, events)])
 
     def record_received(self, order_id: str, event: dict[str, Any]) -> None:
-        """Note a received event on the timeline (idempotent: same event, same item)."""
-        self._db.put_item(TableName=self._table, Item=_timeline_item(order_id, event))
+        """Note a received event on the timeline, once: a second copy keeps the first's entry."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=_timeline_item(order_id, event, kind="timeline"),
+                ConditionExpression="attribute_not_exists(sk)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
-    def _event_writes(self, order_id: str, events: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    def _event_writes(self, order_id: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # Checked here, not only by the relay: an event that could never be published must
         # not enter the outbox, nor the order change that caused it.
         for event in events:
             validate_event(event)
-        writes = []
-        expires = int((now + OUTBOX_RETENTION).timestamp())
-        for event in events:
-            outbox = {
-                "pk": {"S": f"ORDER#{order_id}"},
-                "sk": {"S": f"OUTBOX#{event['id']}"},
-                "kind": {"S": "outbox"},
-                "event": {"S": json.dumps(event, separators=(",", ":"))},
-                "expiresAt": {"N": str(expires)},
-            }
-            writes.append({"Put": {"TableName": self._table, "Item": outbox}})
-            writes.append({"Put": {"TableName": self._table, "Item": _timeline_item(order_id, event)}})
-        return writes
+        return [{"Put": {"TableName": self._table, "Item": _timeline_item(order_id, e, kind="outbox")}} for e in events]
 
     def _transact(self, items: list[dict[str, Any]]) -> None:
         try:
@@ -124,11 +130,11 @@ def _key(order_id: str, sort_key: str) -> dict[str, Any]:
     return {"pk": {"S": f"ORDER#{order_id}"}, "sk": {"S": sort_key}}
 
 
-def _timeline_item(order_id: str, event: dict[str, Any]) -> dict[str, Any]:
+def _timeline_item(order_id: str, event: dict[str, Any], kind: str) -> dict[str, Any]:
     return {
         "pk": {"S": f"ORDER#{order_id}"},
-        "sk": {"S": f"TIMELINE#{event['time']}#{event['id']}"},
-        "kind": {"S": "timeline"},
+        "sk": {"S": f"TIMELINE#{event['id']}"},
+        "kind": {"S": kind},
         "event": {"S": json.dumps(event, separators=(",", ":"))},
     }
 

@@ -2,6 +2,12 @@
 
 Every event about an order also lands on the order's timeline, so GET /orders/{id}
 shows the whole saga.
+
+No handler here keeps an idempotency record: each is idempotent by its own writes. The timeline
+item of a received event is keyed on that event's time and id, so a repeat rewrites the same item;
+an order change is conditional on the version it read and carries its outbox event in the same
+transaction, so a repeat finds the order moved already (the rule answers None, nothing is written
+or published) and a twin running at once loses the condition and is retried into that case.
 """
 
 import os
@@ -12,7 +18,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import IntegrationEvent
-from saga_events.consumer import EventConsumer
+from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 
 from order.domain import (
     CannotCancel,
@@ -60,9 +66,10 @@ def _progress(rule: Callable[[Order], Order | None]) -> Callable[[IntegrationEve
         logger.info("order moved on", extra={"status": changed.status.value})
 
     apply.__name__ = rule.__name__
-    return apply
+    return idempotent_by_its_writes(apply)
 
 
+@idempotent_by_its_writes
 def cancel_on_failure(event: IntegrationEvent) -> None:
     order = _on_timeline(event)
     reason = reason_for_failure(event.type, event.data["reason"])
@@ -82,6 +89,7 @@ def cancel_on_failure(event: IntegrationEvent) -> None:
     logger.info("order cancelled", extra={"reason": reason.value})
 
 
+@idempotent_by_its_writes
 def record_on_timeline(event: IntegrationEvent) -> None:
     """Compensations and side effects change no status; the customer sees them in the timeline."""
     _on_timeline(event)

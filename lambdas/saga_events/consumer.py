@@ -2,7 +2,9 @@
 
 Built from Powertools as designed: `BatchProcessor` + `process_partial_response`
 report only the failed messages back to SQS, and `idempotent_function` keyed on the
-CloudEvent's `source` + `id` makes a redelivered event a no-op.
+CloudEvent's `source` + `id` makes a redelivered event a no-op. A handler whose own
+conditional writes already make a repeat change nothing is marked `idempotent_by_its_writes`
+and skips the idempotency record: two writes (two write units) less per event it handles.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +34,18 @@ REMEMBER_EVENTS_FOR = 14 * 24 * 3600
 # "Not yet" for any consumer: EventBridge refused what the event caused (PublishFailed), or
 # another delivery of the same event is being handled right now.
 ALWAYS_RETRY_LATER: tuple[type[Exception], ...] = (PublishFailed, IdempotencyAlreadyInProgressError)
+_OWN_WRITES_SUFFICE = "_idempotent_by_its_writes"
+
+
+def idempotent_by_its_writes(handler: EventHandler) -> EventHandler:
+    """Marks a handler that needs no idempotency record: a second run of the same event, in turn or
+    at the same time as the first, changes nothing and publishes nothing, because every write it
+    makes is conditional (the loser of a race fails and is retried) or rewrites the same item.
+
+    Only for such handlers: one that calls the outside world (a gateway, SNS) or announces an
+    outcome again on a repeat keeps its record, so a redelivery does not repeat that."""
+    setattr(handler, _OWN_WRITES_SUFFICE, True)
+    return handler
 
 
 class EventConsumer:
@@ -112,8 +126,12 @@ class EventConsumer:
             # consumes, so an event we cannot handle is a wiring fault: dead-letter it.
             raise InvalidEvent(f"no handler for {event.type} v{event.version}")
         self._logger.info("handling event")
+        handler = self.handlers[(event.type, event.version)]
         try:
-            self._handle_once(cloudevent=event.as_cloudevent())
+            if getattr(handler, _OWN_WRITES_SUFFICE, False):
+                handler(event)
+            else:
+                self._handle_once(cloudevent=event.as_cloudevent())
         except self.retry_later as waiting:
             self._logger.info(
                 "retry later",

@@ -7,7 +7,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
-from saga_events.consumer import EventConsumer
+from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 from saga_events.sealing import FieldOpener
 from saga_events.validation import validate_event
 
@@ -34,6 +34,9 @@ publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 opener = FieldOpener.from_environment(boto3.client("kms"))
 
 
+# No idempotency record: its one write is a put on condition that the order has no record yet, so a
+# repeat (or a twin running at once) is refused by the table and keeps what the first one wrote.
+@idempotent_by_its_writes
 def note_destination(placed: IntegrationEvent) -> None:
     # The street lines are for the carrier's label; the simulated booking needs only the country.
     address = opener.open(placed, "encryptedShippingAddress")

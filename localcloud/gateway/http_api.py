@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from localcloud.emulator.identity import ACCOUNT_ID
-from localcloud.provisioning.deployment import HttpApiSpec
+from localcloud.gateway.jwt_authorizer import JwtRequirement, KeyCache, Refused, authorize
+from localcloud.provisioning.deployment import HttpApiSpec, HttpRoute
 
 _TEXT_TYPES = (
     "text/",
@@ -29,6 +30,8 @@ _TEXT_TYPES = (
     "+json",
     "+xml",
 )
+# API Gateway's payload quota for HTTP APIs: 10 MB; a larger request is refused with 413.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -40,13 +43,30 @@ class Route:
     function: str
     # The integration's timeout; HTTP APIs give up on an integration after 30 s at most.
     timeout_seconds: float = 30.0
+    # The route's JWT authorizer; None: anyone may call it.
+    requirement: JwtRequirement | None = None
 
     @classmethod
-    def parse(cls, route_key: str, function: str, timeout_seconds: float = 30.0) -> Route:
+    def parse(
+        cls, route_key: str, function: str, timeout_seconds: float = 30.0, requirement: JwtRequirement | None = None
+    ) -> Route:
         if route_key == "$default":
-            return cls(route_key, "ANY", (), function, timeout_seconds)
+            return cls(route_key, "ANY", (), function, timeout_seconds, requirement)
         method, _, path = route_key.partition(" ")
-        return cls(route_key, method.upper(), tuple(s for s in path.split("/") if s), function, timeout_seconds)
+        segments = tuple(s for s in path.split("/") if s)
+        return cls(route_key, method.upper(), segments, function, timeout_seconds, requirement)
+
+    @classmethod
+    def of(cls, spec: HttpRoute) -> Route:
+        requirement = None
+        if spec.authorization_type == "JWT":
+            requirement = JwtRequirement(
+                issuer=spec.jwt_issuer or "",
+                audiences=tuple(spec.jwt_audiences),
+                identity_source=spec.identity_source or "$request.header.Authorization",
+                scopes=tuple(spec.authorization_scopes),
+            )
+        return cls.parse(spec.route_key, spec.function, spec.timeout_ms / 1000, requirement)
 
     @property
     def is_default(self) -> bool:
@@ -167,12 +187,22 @@ def build_event(
     if path_parameters:
         event["pathParameters"] = path_parameters
     if body:
-        if _is_text(merged.get("content-type", "")):
-            event["body"] = body.decode("utf-8", errors="replace")
+        text = _as_text(body) if _is_text(merged.get("content-type", "")) else None
+        if text is not None:
+            event["body"] = text
         else:
+            # A body that is not UTF-8 text reaches the function base64-encoded, byte for byte,
+            # never with its bad bytes replaced (which would make it look like valid text).
             event["body"] = base64.b64encode(body).decode()
             event["isBase64Encoded"] = True
     return event
+
+
+def _as_text(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 @dataclass
@@ -249,9 +279,12 @@ class _Server(ThreadingHTTPServer):
 class HttpGateway:
     """Serves one HTTP API on 127.0.0.1; `url` is what the API's stage URL becomes locally."""
 
-    def __init__(self, api: HttpApiSpec, invoke: Invoke) -> None:
+    def __init__(self, api: HttpApiSpec, invoke: Invoke, keys: KeyCache | None = None) -> None:
         self.api = api
-        self._routes = [Route.parse(r.route_key, r.function, r.timeout_ms / 1000) for r in api.routes]
+        self._routes = [Route.of(r) for r in api.routes]
+        if keys is None and any(r.requirement for r in self._routes):
+            raise ValueError(f"HTTP API {api.name} has JWT authorizers: the gateway needs their issuers' keys")
+        self._keys = keys
         self._invoke = invoke
         # A named stage lives under /<stage>; $default at the root.
         self.stage = "$default" if "$default" in api.stages or not api.stages else api.stages[0]
@@ -296,6 +329,15 @@ class HttpGateway:
         if selected is None:
             return _message(404, "Not Found")
         route, params = selected
+        authorizer = None
+        if route.requirement is not None and self._keys is not None:
+            try:
+                authorizer = authorize(route.requirement, {k.lower(): v for k, v in headers}, self._keys)
+            except Refused as refused:
+                status, message = (403, "Forbidden") if refused.status == 403 else (401, "Unauthorized")
+                response = _message(status, message)
+                response.headers.append(("www-authenticate", refused.www_authenticate))
+                return response
         event = build_event(
             api_id=self.api.id,
             stage=self.stage,
@@ -309,6 +351,8 @@ class HttpGateway:
             path_parameters=params,
             request_id=request_id,
         )
+        if authorizer is not None:
+            event["requestContext"]["authorizer"] = authorizer
         answer, payload = self._invoke(route.function, event, route.timeout_seconds)
         if answer is LambdaAnswer.TIMED_OUT:
             # Past the integration's timeout an HTTP API answers 503, while the function may still
@@ -331,11 +375,18 @@ class HttpGateway:
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
                 request_id = new_request_id()
-                response = gateway.handle(
-                    self.command, self.path, list(self.headers.items()), body, self.client_address[0], request_id
-                )
+                if length > MAX_PAYLOAD_BYTES:
+                    # Refused without reaching the function. The body is read and dropped first, so
+                    # a client that writes it all before reading (most do) still gets the answer.
+                    _discard(self.rfile, length)
+                    self.close_connection = True
+                    response = _message(413, "Request Entity Too Large")
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    response = gateway.handle(
+                        self.command, self.path, list(self.headers.items()), body, self.client_address[0], request_id
+                    )
                 self.send_response(response.status)
                 for name, value in response.headers:
                     self.send_header(name, value)
@@ -351,6 +402,15 @@ class HttpGateway:
         for method in _METHODS:
             setattr(GatewayHandler, f"do_{method}", GatewayHandler._serve)
         return GatewayHandler
+
+
+def _discard(stream: Any, length: int) -> None:
+    remaining = length
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 20))
+        if not chunk:
+            return
+        remaining -= len(chunk)
 
 
 def _message(status: int, message: str) -> HttpResponse:

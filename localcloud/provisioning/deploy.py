@@ -143,6 +143,7 @@ def _assemble(
 
 def _http_apis(records: dict[str, list[dict[str, Any]]], functions: set[str]) -> list[HttpApiSpec]:
     integrations = {i["id"]: i for i in records.get("http_integrations", [])}
+    authorizers = {a["id"]: a for a in records.get("http_authorizers", [])}
     apis = []
     for api in records.get("http_apis", []):
         routes = []
@@ -162,11 +163,21 @@ def _http_apis(records: dict[str, list[dict[str, Any]]], functions: set[str]) ->
             function = _function_name(integration.get("uri") or "")
             if function not in functions:
                 raise DeployError(f"route {route['route_key']}: no function {function}")
+            authorizer: dict[str, Any] = {}
+            if route.get("authorization_type") == "JWT":
+                authorizer = authorizers.get(route.get("authorizer_id") or "") or {}
+                if not authorizer:
+                    raise DeployError(f"route {route['route_key']}: unknown authorizer {route.get('authorizer_id')}")
             routes.append(
                 HttpRoute(
                     route_key=route["route_key"],
                     function=function,
                     timeout_ms=integration.get("timeout_ms") or HTTP_API_INTEGRATION_TIMEOUT_MS,
+                    authorization_type=route.get("authorization_type") or "NONE",
+                    jwt_issuer=authorizer.get("issuer"),
+                    jwt_audiences=authorizer.get("audiences", []),
+                    identity_source=authorizer.get("identity_source"),
+                    authorization_scopes=route.get("authorization_scopes") or [],
                 )
             )
         stages = [s["name"] for s in records.get("http_stages", []) if s["api_id"] == api["id"]]

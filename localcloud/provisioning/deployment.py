@@ -52,6 +52,13 @@ class HttpRoute:
     function: str
     # The integration's timeout: HTTP APIs allow 50 ms to 30 s, 30 s by default.
     timeout_ms: int = 30_000
+    # "NONE" or "JWT"; with JWT, the authorizer's issuer, audiences and where the token is, and the
+    # scopes the route asks for (a token needs one of them; none asked: any valid token passes).
+    authorization_type: str = "NONE"
+    jwt_issuer: str | None = None
+    jwt_audiences: list[str] = field(default_factory=list)
+    identity_source: str | None = None
+    authorization_scopes: list[str] = field(default_factory=list)
 
 
 @dataclass

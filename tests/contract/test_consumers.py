@@ -611,15 +611,13 @@ def order_state(consumer: Consumer, order_id: str) -> tuple[str, str | None, lis
         ConsistentRead=True,
     )["Items"]
     [order] = [i for i in items if i["sk"]["S"] == "ORDER"]
-    events = {
-        kind: [json.loads(i["event"]["S"]) for i in items if i["sk"]["S"].startswith(kind)]
-        for kind in ("OUTBOX#", "TIMELINE#")
-    }
+    timeline = [i for i in items if i["sk"]["S"].startswith("TIMELINE#")]
+    outbox = [json.loads(i["event"]["S"]) for i in timeline if i["kind"]["S"] == "outbox"]
     return (
         order["status"]["S"],
         order.get("cancellationReason", {}).get("S"),
-        sorted(e["type"] for e in events["OUTBOX#"]),
-        [e["id"] for e in events["TIMELINE#"]],
+        sorted(e["type"] for e in outbox),
+        [json.loads(i["event"]["S"])["id"] for i in timeline],
     )
 
 
@@ -637,10 +635,10 @@ def expected_order(before: tuple[str, str | None], event: dict[str, Any]) -> tup
     return "CANCELLED", cancels, ["order.cancelled"]
 
 
-def place_an_order(consumer: Consumer, customer_id: str | None) -> str:
+def place_an_order(consumer: Consumer, customer_id: str) -> str:
+    """POST /orders as the customer (the token's subject the authorizer passes on)."""
     assert consumer.api is not None
     request = {
-        "customerId": customer_id or "cust-1",
         "currency": "EUR",
         "lines": [{"sku": "MUG", "quantity": 1, "unitPrice": 1250}],
         "paymentMethodToken": "tok_visa",
@@ -652,7 +650,9 @@ def place_an_order(consumer: Consumer, customer_id: str | None) -> str:
             "country": "DE",
         },
     }
-    response = consumer.api.handle(http_api_event("POST", "/orders", request), LambdaContextStub())
+    response = consumer.api.handle(
+        http_api_event("POST", "/orders", request, customer=customer_id), LambdaContextStub()
+    )
     assert response["statusCode"] == 202, response
     return json.loads(response["body"])["orderId"]
 
@@ -664,14 +664,17 @@ def for_order(event: dict[str, Any], order_id: str) -> dict[str, Any]:
 def order_moves_on(event_type: str) -> Callable[[Consumer, Draw, str], None]:
     def move(consumer: Consumer, draw: Draw, start: str) -> None:
         generated = draw(an_event(event_type, 1), label=event_type)
-        order_id = place_an_order(consumer, generated["data"].get("customerId"))
+        customer = generated["data"].get("customerId") or "cust-1"
+        order_id = place_an_order(consumer, customer)
         event = for_order(generated, order_id)
         if start in {"paid", "confirmed"}:
             consumer.take(for_order(draw(an_event("payment.captured", 1)), order_id))
         if start == "confirmed":
             consumer.take(for_order(draw(an_event("shipping.scheduled", 1)), order_id))
         if start == "cancelled by the customer":
-            cancel = consumer.api.handle(http_api_event("POST", f"/orders/{order_id}/cancel"), LambdaContextStub())
+            cancel = consumer.api.handle(
+                http_api_event("POST", f"/orders/{order_id}/cancel", customer=customer), LambdaContextStub()
+            )
             assert cancel["statusCode"] == 202, cancel
         status, reason, outbox, _ = order_state(consumer, order_id)
         assert status == {"pending": "PENDING", "paid": "PAID", "confirmed": "CONFIRMED"}.get(start, "CANCELLED")

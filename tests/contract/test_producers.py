@@ -28,7 +28,6 @@ CONTRACTS = [(event.type, event.version) for event in CATALOG.events]
 
 def an_order(*lines: tuple[str, int], token: str = "tok_visa", country: str = "DE") -> dict[str, Any]:
     return {
-        "customerId": "cust-42",
         "currency": "EUR",
         "lines": [{"sku": sku, "quantity": quantity, "unitPrice": 1250} for sku, quantity in lines],
         "paymentMethodToken": token,

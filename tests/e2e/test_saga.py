@@ -42,9 +42,9 @@ def notified(inbox, order_id, kind, timeout):
 def test_happy_path_confirms_and_every_context_keeps_its_part(saga, sku, inbox, patience):
     mug = sku("mug")
     seed_stock(saga, {mug: 5})
-    order = an_order((mug, 2))
+    customer = f"customer-{mug.lower()}"
 
-    order_id = place_order(saga, order).body["orderId"]
+    order_id = place_order(saga, an_order((mug, 2)), customer=customer).body["orderId"]
 
     settled_order(saga, order_id, {"CONFIRMED"}, patience)
     timeline_with(
@@ -62,7 +62,8 @@ def test_happy_path_confirms_and_every_context_keeps_its_part(saga, sku, inbox, 
     assert state.charges == ("CAPTURED",)
     assert state.shipment["status"] == "SCHEDULED"
     assert ledger(state) == [("AWARD", 25)]  # two mugs at 12.50: one point per whole euro
-    assert message["customerId"] == order["customerId"]
+    # The order's customer is who signed in to place it, as their token's subject says.
+    assert state.order["customerId"] == message["customerId"] == saga.customer_id(customer)
 
 
 @pytest.mark.parametrize(

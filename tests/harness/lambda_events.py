@@ -55,11 +55,17 @@ def sqs_event(*records: dict[str, Any]) -> dict[str, Any]:
 
 
 def http_api_event(
-    method: str, path: str, body: dict[str, Any] | None = None, *, request_id: str | None = None
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    request_id: str | None = None,
+    customer: str | None = "customer-tests",
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API request (payload format 2.0) as Lambda receives it."""
+    """An API Gateway HTTP API request (payload format 2.0) as Lambda receives it, with the claims
+    the JWT authorizer let through for `customer` (its `sub`); None: a route without an authorizer."""
     now = time.time()
-    return {
+    event = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
@@ -86,6 +92,11 @@ def http_api_event(
         "body": None if body is None else json.dumps(body),
         "isBase64Encoded": False,
     }
+    if customer is not None:
+        event["requestContext"]["authorizer"] = {
+            "jwt": {"claims": {"sub": customer, "token_use": "access"}, "scopes": None}
+        }
+    return event
 
 
 def dynamodb_insert_record(

@@ -78,16 +78,19 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
     return read_stack_config(project_dir, stack).config
 
 
-def run_program(stack: str = "dev", project_dir: Path = PROJECT_DIR) -> RecordingMocks:
+def run_program(
+    stack: str = "dev", project_dir: Path = PROJECT_DIR, config_overrides: dict[str, str] | None = None
+) -> RecordingMocks:
     """Run the program in `project_dir` as `pulumi up` would, recording what it declares.
 
     Another project directory (a copy of this one with a context added) brings its own
     components and contracts: they are imported afresh from it and forgotten afterwards,
-    so the rest of the session keeps this project's.
+    so the rest of the session keeps this project's. `config_overrides` sets config keys
+    (full names, values as the CLI passes them) over the stack file's.
     """
     mocks = RecordingMocks()
     config = read_stack_config(project_dir, stack)
-    pulumi.runtime.set_all_config(config.config)
+    pulumi.runtime.set_all_config({**config.config, **(config_overrides or {})})
     pulumi.runtime.set_mocks(mocks, project=config.project, stack=stack, preview=False)
     if project_dir == PROJECT_DIR:
         if str(PROJECT_DIR) not in sys.path:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_lambda_powertools import Logger
 from saga_events import IntegrationEvent, new_event
-from saga_events.consumer import EventConsumer
+from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 from saga_events.errors import PublishFailed
 
 from tests.harness.cloud import Cloud, mocked_cloud
@@ -225,3 +225,19 @@ def test_a_failure_nobody_declared_is_logged_as_an_error_with_its_traceback(work
     assert (failed["level"], failed["message"]) == ("ERROR", "failed to handle event")
     assert failed["message_id"] == record["messageId"]
     assert "KeyError: 'shipmentId'" in failed["exception"]
+
+
+def test_a_handler_idempotent_by_its_own_writes_keeps_no_idempotency_record(worker):
+    # Each run reaches the handler: its conditional writes, not a record, make the repeat harmless.
+    @idempotent_by_its_writes
+    def book(event: IntegrationEvent) -> None:
+        worker._book(event)
+
+    worker.consumer.handlers[("payment.captured", 1)] = book
+    event = captured(str(uuid.uuid4()))
+
+    assert worker.deliver(record_for(event)) == []
+    assert worker.deliver(record_for(event)) == []
+
+    assert len(worker.handled) == 2
+    assert worker.cloud.items(IDEMPOTENCY_TABLE) == []

@@ -18,8 +18,8 @@ def api(cloud, monkeypatch):
     return module, function
 
 
-def post(module, body, key):
-    event = http_api_event("POST", "/orders", body)
+def post(module, body, key, customer="customer-tests"):
+    event = http_api_event("POST", "/orders", body, customer=customer)
     event["headers"]["idempotency-key"] = key
     response = module.handle(event, LambdaContextStub(function_name="order-api"))
     return response["statusCode"], json.loads(response["body"])
@@ -31,7 +31,7 @@ def scan(cloud, table):
 
 def test_retry_after_a_crash_answers_the_stored_order(cloud, api):
     module, function = api
-    order = order_request(("SKU-RED-MUG", 2), customer="customer-crash")
+    order = order_request(("SKU-RED-MUG", 2))
     status, first = post(module, order, "key-1")
     assert status == 202
     # The crash: the order is stored, but the attempt's idempotency record is gone (an
@@ -49,12 +49,12 @@ def test_retry_after_a_crash_answers_the_stored_order(cloud, api):
 
 def test_the_same_key_for_another_order_is_refused_even_after_the_record_expired(cloud, api):
     module, function = api
-    status, _ = post(module, order_request(("SKU-RED-MUG", 2), customer="customer-k"), "key-2")
+    status, _ = post(module, order_request(("SKU-RED-MUG", 2)), "key-2", customer="customer-k")
     assert status == 202
     for item in scan(cloud, function.environment["IDEMPOTENCY_TABLE"]):
         cloud.dynamodb.delete_item(TableName=function.environment["IDEMPOTENCY_TABLE"], Key={"id": item["id"]})
 
-    status, refused = post(module, order_request(("SKU-BLUE-MUG", 1), customer="customer-k"), "key-2")
+    status, refused = post(module, order_request(("SKU-BLUE-MUG", 1)), "key-2", customer="customer-k")
 
     assert status == 422
     assert "already used with a different order" in refused["message"]
@@ -64,6 +64,6 @@ def test_the_same_key_for_another_order_is_refused_even_after_the_record_expired
 
 def test_different_customers_may_use_the_same_key(cloud, api):
     module, _ = api
-    _, one = post(module, order_request(("SKU-RED-MUG", 1), customer="customer-a"), "shared-key")
-    _, other = post(module, order_request(("SKU-RED-MUG", 1), customer="customer-b"), "shared-key")
+    _, one = post(module, order_request(("SKU-RED-MUG", 1)), "shared-key", customer="customer-a")
+    _, other = post(module, order_request(("SKU-RED-MUG", 1)), "shared-key", customer="customer-b")
     assert one["orderId"] != other["orderId"]

@@ -138,3 +138,38 @@ def test_response_mapping_follows_api_gateway():
     assert ("Set-Cookie", "s=1") in full.headers
     assert ("Location", "/x") in full.headers
     assert full.body == b"bin"
+
+
+def test_a_json_body_that_is_not_utf8_reaches_the_function_base64_encoded_byte_for_byte():
+    body = '{"name": "Ad\xe1"}'.encode("latin-1")
+    event = build_event(
+        api_id="abc123",
+        stage="$default",
+        route_key="$default",
+        method="POST",
+        raw_path="/orders",
+        raw_query="",
+        headers=[("Content-Type", "application/json")],
+        body=body,
+        source_ip="127.0.0.1",
+        path_parameters={},
+    )
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"]) == body
+
+
+def test_a_body_over_the_payload_quota_is_413_and_never_reaches_the_function(cloud):
+    status, _, body = _request(
+        cloud.outputs["apiUrl"] + "orders",
+        method="POST",
+        body=b"x" * (10 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+    )
+    assert (status, body) == (413, {"message": "Request Entity Too Large"})
+    status, _, _ = _request(
+        cloud.outputs["apiUrl"] + "orders",
+        method="POST",
+        body=json.dumps({"sku": "A" * (10 * 1024 * 1024 - 100)}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert status == 201

@@ -39,8 +39,10 @@ def test_the_printed_request_places_an_order_that_is_confirmed():
             if "Ctrl-C stops" in line or time.monotonic() > deadline:
                 break
         output = "".join(printed)
-        place = next(line.strip() for line in printed if line.strip().startswith("curl -s -X POST"))
-        watch = next(line.strip() for line in printed if line.strip().startswith("curl -s http"))
+        # Each printed command is pasted into the same shell: the sign-in's TOKEN serves the others.
+        sign_in = next(line.strip() for line in printed if line.strip().startswith("export TOKEN="))
+        place = sign_in + "; " + next(line.strip() for line in printed if line.strip().startswith("curl -s -X POST"))
+        watch = sign_in + "; " + next(line.strip() for line in printed if line.strip().startswith("curl -s -H"))
 
         placed = json.loads(subprocess.run(["bash", "-c", place], capture_output=True, text=True, check=True).stdout)
         assert placed["status"] == "PENDING", output

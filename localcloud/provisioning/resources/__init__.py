@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from localcloud.provisioning.resources import events, functions, http_api, iam, kms, logs, queues, tables, topics
+from localcloud.provisioning.resources import (
+    events,
+    functions,
+    http_api,
+    iam,
+    identity,
+    kms,
+    logs,
+    queues,
+    tables,
+    topics,
+)
 from localcloud.provisioning.resources.base import Handler, Provisioner
 
 HANDLERS: dict[str, Handler] = {
@@ -15,6 +26,7 @@ HANDLERS: dict[str, Handler] = {
     **http_api.HANDLERS,
     **topics.HANDLERS,
     **kms.HANDLERS,
+    **identity.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Handler", "Provisioner"]

@@ -12,6 +12,7 @@ INTEGRATION = "aws:apigatewayv2/integration:Integration"
 ROUTE = "aws:apigatewayv2/route:Route"
 STAGE = "aws:apigatewayv2/stage:Stage"
 DEPLOYMENT = "aws:apigatewayv2/deployment:Deployment"
+AUTHORIZER = "aws:apigatewayv2/authorizer:Authorizer"
 # An HTTP API's integration timeout: its default and its maximum.
 HTTP_API_INTEGRATION_TIMEOUT_MS = 30_000
 
@@ -80,11 +81,49 @@ def create_integration(p: Provisioner, logical: str, inputs: Inputs) -> tuple[st
 
 def create_route(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
     route_id = _short_id(p, ROUTE, logical, 7)
+    authorization_type = inputs.get("authorizationType") or "NONE"
+    if authorization_type not in ("NONE", "JWT"):
+        raise ValueError(
+            f"Route '{logical}': the embedded cloud enforces JWT authorizers only, not {authorization_type}"
+        )
+    if authorization_type == "JWT" and not inputs.get("authorizerId"):
+        raise ValueError(f"Route '{logical}': authorization type JWT needs an authorizer_id")
     p.record(
         "http_routes",
-        {"api_id": inputs["apiId"], "route_key": inputs["routeKey"], "target": inputs.get("target")},
+        {
+            "api_id": inputs["apiId"],
+            "route_key": inputs["routeKey"],
+            "target": inputs.get("target"),
+            "authorization_type": authorization_type,
+            "authorizer_id": inputs.get("authorizerId"),
+            "authorization_scopes": list(inputs.get("authorizationScopes") or []),
+        },
     )
     return route_id, dict(inputs)
+
+
+def create_authorizer(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
+    if inputs.get("authorizerType") != "JWT":
+        raise ValueError(f"Authorizer '{logical}': the embedded cloud enforces JWT authorizers only")
+    jwt = inputs.get("jwtConfiguration") or {}
+    if not jwt.get("issuer") or not jwt.get("audiences"):
+        # API Gateway refuses a JWT authorizer without an issuer and at least one audience.
+        raise ValueError(f"Authorizer '{logical}': a JWT authorizer needs an issuer and audiences")
+    sources = list(inputs.get("identitySources") or [])
+    if len(sources) != 1:
+        raise ValueError(f"Authorizer '{logical}': a JWT authorizer takes exactly one identity source")
+    authorizer_id = _short_id(p, AUTHORIZER, logical, 6)
+    p.record(
+        "http_authorizers",
+        {
+            "id": authorizer_id,
+            "api_id": inputs["apiId"],
+            "issuer": jwt["issuer"],
+            "audiences": list(jwt["audiences"]),
+            "identity_source": sources[0],
+        },
+    )
+    return authorizer_id, dict(inputs)
 
 
 def create_stage(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, State]:
@@ -109,4 +148,5 @@ HANDLERS: dict[str, Handler] = {
     ROUTE: create_route,
     STAGE: create_stage,
     DEPLOYMENT: create_deployment,
+    AUTHORIZER: create_authorizer,
 }

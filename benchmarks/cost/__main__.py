@@ -1,0 +1,90 @@
+"""Cost per million orders: one order of each saga path, every AWS request counted and priced.
+
+    .venv/bin/python -m benchmarks.cost [--before FILE] [--save FILE] [--write-docs]
+
+On a fresh embedded cloud with moto's request recorder on, a warm-up order first (so no figure
+carries a cold start), then one order of each saga path (demo.scenarios), each recorded from its
+POST until its saga is quiet (`playing`), counted by kind and priced at the list prices in
+`prices` (`usage`), and printed by component (`report`). `--save` keeps the figures as JSON,
+`--before` prints a saved run beside this one, `--write-docs` puts both in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from benchmarks.cost.dynamodb_units import UnitCounter
+from benchmarks.cost.playing import measure
+from benchmarks.cost.report import CONFIRMED_PATH, Summary, detail, lines, markdown, summaries_from_json
+from benchmarks.cost.usage import OrderUsage, price_order
+from benchmarks.report import write_section
+from benchmarks.soak.recording import RECORDING_VARIABLE
+from contracts import load_catalog
+from demo.scenarios import SCENARIOS
+from localcloud.provisioning.deployment import INSTANCE_VARIABLE, state_dir
+from saga_client import SagaTarget
+from saga_client.operations import seed_stock
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+# Enough of the demo's SKUs for the warm-up and every path, but still too little tea for "out of stock".
+STOCK = {"MUG-RED": 100, "TEA-EARL-GREY": 3}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default="dev")
+    parser.add_argument("--before", type=Path, help="figures saved by an earlier run (--save), shown beside")
+    parser.add_argument("--save", type=Path, help="save this run's figures as JSON")
+    parser.add_argument("--write-docs", action="store_true", help="also write the figures to docs/performance.md")
+    parser.add_argument("--detail", action="store_true", help="also list a confirmed order's charges one by one")
+    args = parser.parse_args()
+
+    os.environ.setdefault(INSTANCE_VARIABLE, "cost")
+    directory = state_dir(PROJECT_DIR, args.stack)
+    directory.mkdir(parents=True, exist_ok=True)
+    recording_path = directory / "moto-recording.jsonl"
+    # moto reads it when it starts: set before the embedded cloud starts its moto server.
+    os.environ[RECORDING_VARIABLE] = str(recording_path)
+
+    from localcloud import EmbeddedCloud
+
+    usages: list[OrderUsage] = []
+    with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
+        assert cloud.deployment is not None
+        saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
+        seed_stock(saga, STOCK)
+        catalog = load_catalog()
+        idempotency_tables = {
+            f.environment["IDEMPOTENCY_TABLE"]
+            for f in cloud.deployment.functions
+            if "IDEMPOTENCY_TABLE" in f.environment
+        }
+        units = UnitCounter(saga.client("dynamodb"))
+        measure(cloud, saga, recording_path, SCENARIOS[0])  # the warm-up: every function imported
+        for scenario in SCENARIOS:
+            measured = measure(cloud, saga, recording_path, scenario)
+            usage = price_order(measured, catalog, cloud.outputs["globalBusName"], idempotency_tables, units)
+            print(f"{scenario.title}: {measured.status}, ${usage.total():.2f} per million", flush=True)
+            usages.append(usage)
+
+    summaries = [Summary.of(usage) for usage in usages]
+    happy = next(u for u in usages if u.scenario == CONFIRMED_PATH)
+    before = summaries_from_json(json.loads(args.before.read_text())) if args.before else None
+    print()
+    print("\n".join(lines(summaries, happy, before)))
+    if args.detail:
+        print("\n".join(detail(happy)))
+    if args.save:
+        args.save.write_text(json.dumps([s.to_json() for s in summaries], indent=2) + "\n")
+    if args.write_docs:
+        command = "benchmarks.cost" + (f" --stack {args.stack}" if args.stack != "dev" else "")
+        command += (f" --before {args.before}" if args.before else "") + " --write-docs"
+        path = write_section("cost", markdown(summaries, happy, before, command, args.stack))
+        print(f"wrote the cost section of {path.relative_to(PROJECT_DIR)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Playing one order of each saga path on the embedded cloud and measuring what it asked of AWS."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks.cost.usage import FunctionRun, Measurement
+from benchmarks.soak.processes import cpu_seconds
+from benchmarks.soak.recording import GarbledRecording, record_saga
+from demo.scenarios import Scenario
+from saga_client import SagaTarget
+from saga_client.operations import place_order
+
+if TYPE_CHECKING:
+    from localcloud import EmbeddedCloud
+
+# A retried payment waits out the embedded cloud's retry delay (1 s) in silence.
+QUIET_SECONDS = 3.0
+
+
+def measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scenario: Scenario) -> Measurement:
+    for _ in range(2):
+        try:
+            return _measure(cloud, saga, recording_path, scenario)
+        except GarbledRecording as error:
+            print(f"recording again: {error}", flush=True)
+    return _measure(cloud, saga, recording_path, scenario)
+
+
+def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scenario: Scenario) -> Measurement:
+    assert cloud.deployment is not None and cloud.functions is not None
+    functions = cloud.deployment.functions
+    logs = {f.name: cloud.functions.log_path(f.name) for f in functions}
+    offsets: dict[str, int] = {}
+    cpu_before: dict[int, float] = {}
+    requests = 0
+    # Signed in before the recording starts: a customer signs in once a session, not once an order.
+    customer = f"cost-{uuid.uuid4().hex[:8]}"
+    saga.customers.token(customer)
+
+    def act() -> str:
+        nonlocal requests
+        # Taken once the previous saga is quiet: what the logs gain from here is this order's.
+        offsets.update({name: path.stat().st_size for name, path in logs.items()})
+        cpu_before.update(_instance_cpu(cloud))
+        response = place_order(saga, scenario.order(), customer=customer)
+        requests += 1
+        if response.status != 202:
+            raise RuntimeError(f"{scenario.title}: POST /orders answered {response.status}: {response.body}")
+        order_id = str(response.body["orderId"])
+        if scenario.cancel_at_once:
+            saga.http("POST", f"/orders/{order_id}/cancel", customer=customer)
+            requests += 1
+        return order_id
+
+    recording, status = record_saga(saga, cloud.endpoint_url, recording_path, act, QUIET_SECONDS, timeout=90)
+    requests += 1  # the customer's one GET /orders/{id}, made inside the recording
+    cpu_after = _instance_cpu(cloud)
+    labels = cloud.functions.process_ids()
+    spent: dict[str, float] = {}
+    for label, pid in labels.items():
+        if pid in cpu_before and pid in cpu_after:  # an instance started meanwhile is a cold start: left out
+            logical_name = label.rsplit("#", 1)[0]
+            spent[logical_name] = spent.get(logical_name, 0.0) + cpu_after[pid] - cpu_before[pid]
+    runs = [
+        FunctionRun(
+            f.logical_name,
+            f.memory_size,
+            any(m.source_type == "sqs" for m in cloud.deployment.mappings_for(f.name)),
+            _read_from(logs[f.name], offsets[f.name]),
+            spent.get(f.logical_name, 0.0),
+        )
+        for f in functions
+    ]
+    return Measurement(scenario.title, status, recording.requests, runs, _event_log(saga, recording.order_id), requests)
+
+
+def _instance_cpu(cloud: EmbeddedCloud) -> dict[int, float]:
+    assert cloud.functions is not None
+    found = {}
+    for pid in cloud.functions.process_ids().values():
+        try:
+            found[pid] = cpu_seconds(pid)
+        except OSError:
+            continue  # it died meanwhile
+    return found
+
+
+def _read_from(path: Path, offset: int) -> str:
+    with path.open("rb") as log:
+        log.seek(offset)
+        return log.read().decode(errors="replace")
+
+
+def _event_log(saga: SagaTarget, order_id: str) -> list[str]:
+    """The raw entries the global bus's event log holds for the order, as CloudWatch Logs ingested them."""
+    logs = saga.client("logs")
+    kwargs = {"logGroupName": saga.outputs["eventLogGroup"], "filterPattern": f'"{order_id}"'}
+    messages: list[str] = []
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        messages += [entry["message"] for entry in page.get("events", [])]
+        if not page.get("nextToken"):
+            return messages
+        kwargs["nextToken"] = page["nextToken"]
