@@ -5,7 +5,8 @@ What a replay does, step by step, and where it is simpler than the function host
 - A recorded request is sent again as recorded (same headers; moto does not check
   signatures), after mapping every id in its path and body to a fresh one: each UUID (order,
   customer, event and request ids) and each 32-hex digest (Powertools' idempotency keys).
-  The same recorded id maps to the same new id within one replay, so conditional writes
+  The same recorded id maps to the same new id within one replay (a KMS Decrypt is the
+  exception: it is sent as recorded, its ciphertext being bound to the recorded ids), so conditional writes
   (attribute_not_exists, version = :previous, the idempotency records) succeed as they do
   for a new order. The gateway's request id (not a UUID) is kept; it is only ever data.
 - A consume (see `order_mix`) is a ReceiveMessage without long polling, for as many messages
@@ -168,6 +169,10 @@ class ReplayClient:
                 self._consume(step, prepared)
             elif isinstance(step, ReadStream):
                 self._read_stream(step, prepared)
+            elif prepared.operation == "Decrypt":
+                # The recorded ciphertext is bound to the recorded order id by its encryption
+                # context: with a fresh id KMS would refuse it (AccessDenied), as it should.
+                self._send(prepared, prepared.text, prepared.path)
             else:
                 self._send(prepared, ids(prepared.text), ids(prepared.path))
         self.tally.replays += 1
