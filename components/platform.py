@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import policies
+from components.dependencies_layer import built_layer
 from components.routing import every_saga_event_pattern
 from components.settings import StackSettings
 from contracts import Catalog
@@ -99,11 +100,11 @@ class EventPlatform(pulumi.ComponentResource):
             opts=child,
         )
 
-        # Our own dependencies (cloudevents, jsonschema-rs); scripts/build_layer.py fills the folder.
+        # Our own dependencies (cloudevents, jsonschema-rs); `./run layer` fills the folder.
         self.dependencies_layer = aws.lambda_.LayerVersion(
             f"{name}-dependencies",
             layer_name=f"{pulumi.get_project()}-{stack}-dependencies",
-            code=pulumi.FileArchive(settings.dependencies_layer_path),
+            code=pulumi.FileArchive(built_layer(settings.dependencies_layer_path)),
             compatible_runtimes=["python3.11"],
             compatible_architectures=["x86_64"],
             opts=child,

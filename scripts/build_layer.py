@@ -1,6 +1,8 @@
 """Build our dependencies layer (lambdas/requirements.txt) for Lambda's Linux x86_64 Python 3.11.
 
-Run before `pulumi up`; the platform component zips `build/lambda-layer` as the layer.
+Run before `pulumi up` (`./run layer`); the platform component zips `build/lambda-layer` as the
+layer, once it has checked that the layer was built from today's requirements (the copy this
+script leaves beside the installed packages).
 Wheels are taken for Lambda's platform, not this machine's, because jsonschema-rs is
 compiled (its wheel is manylinux2014 x86_64, abi3, so it runs on Lambda's Python 3.11).
 """
@@ -10,8 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from components.dependencies_layer import BUILT_FROM
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "build" / "lambda-layer" / "python"
+REQUIREMENTS = ROOT / "lambdas" / "requirements.txt"
 
 
 def main() -> int:
@@ -19,7 +24,7 @@ def main() -> int:
     TARGET.mkdir(parents=True)
     command = [
         sys.executable, "-m", "pip", "install", "--quiet",
-        "--requirement", str(ROOT / "lambdas" / "requirements.txt"),
+        "--requirement", str(REQUIREMENTS),
         "--target", str(TARGET),
         "--platform", "manylinux2014_x86_64",
         "--implementation", "cp",
@@ -27,6 +32,7 @@ def main() -> int:
         "--only-binary=:all:",
     ]  # fmt: skip
     subprocess.run(command, check=True)
+    shutil.copyfile(REQUIREMENTS, TARGET.parent / BUILT_FROM)
     print(f"layer built in {TARGET.parent}")
     return 0
 

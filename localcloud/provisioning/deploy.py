@@ -11,6 +11,7 @@ import json
 import os
 import re
 import runpy
+import shutil
 import subprocess
 import sys
 import traceback
@@ -24,6 +25,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.dependencies_layer import BUILT_FROM, REQUIREMENTS
 from components.settings import read_stack_config
 from localcloud.provisioning import code_archives
 from localcloud.provisioning.deployment import (
@@ -54,7 +56,8 @@ def deploy(project_dir: Path, stack: str, endpoint_url: str) -> Deployment:
     project_dir = project_dir.resolve()
     stack_config = read_stack_config(project_dir, stack)
     provider = EmbeddedCloudProvider(endpoint_url, stack, project_dir)
-    pulumi.runtime.set_all_config(stack_config.config)
+    layer = stand_in_layer(state_dir(project_dir, stack) / "dependencies-layer", project_dir)
+    pulumi.runtime.set_all_config({**stack_config.config, f"{stack_config.project}:dependenciesLayerPath": str(layer)})
     pulumi_settings.reset_options(project=stack_config.project, stack=stack, preview=False)
     pulumi.runtime.set_mocks(provider, project=stack_config.project, stack=stack, preview=False)
     with _inside(project_dir):
@@ -66,6 +69,14 @@ def deploy(project_dir: Path, stack: str, endpoint_url: str) -> Deployment:
     deployment.save(directory / "deployment.json")
     write_outputs(directory / "outputs.json", outputs)
     return deployment
+
+
+def stand_in_layer(folder: Path, project_dir: Path) -> Path:
+    """An empty dependencies layer for the program to package: the embedded cloud's functions import
+    their dependencies from this project's .venv, so `./run layer` need not have run."""
+    (folder / "python").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(project_dir / REQUIREMENTS, folder / BUILT_FROM)
+    return folder
 
 
 def write_outputs(path: Path, outputs: dict[str, Any]) -> None:

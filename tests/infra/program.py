@@ -1,7 +1,9 @@
 """Runs the real Pulumi program under Pulumi's mocks and records every resource it declares."""
 
+import functools
 import runpy
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import read_stack_config
+from localcloud.provisioning.deploy import stand_in_layer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
@@ -74,6 +77,11 @@ def _arn_service(service: str) -> str:
     return {"cloudwatch": "events", "lambda": "lambda", "apigatewayv2": "apigateway"}.get(service, service)
 
 
+@functools.cache
+def _stand_in_layer(project_dir: Path) -> Path:
+    return stand_in_layer(Path(tempfile.mkdtemp(prefix="stand-in-layer-")), project_dir)
+
+
 def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
     return read_stack_config(project_dir, stack).config
 
@@ -90,7 +98,9 @@ def run_program(
     """
     mocks = RecordingMocks()
     config = read_stack_config(project_dir, stack)
-    pulumi.runtime.set_all_config({**config.config, **(config_overrides or {})})
+    # The program refuses to package a missing layer; a test deploys without building it.
+    layer = {f"{config.project}:dependenciesLayerPath": str(_stand_in_layer(project_dir))}
+    pulumi.runtime.set_all_config({**config.config, **layer, **(config_overrides or {})})
     pulumi.runtime.set_mocks(mocks, project=config.project, stack=stack, preview=False)
     if project_dir == PROJECT_DIR:
         if str(PROJECT_DIR) not in sys.path:
