@@ -23,6 +23,10 @@ class KillsInstances(Protocol):
         ...
 
 
+_KILL_TRIES = 40
+_KILL_RETRY_SECONDS = 0.02
+
+
 class FaultInjector:
     def __init__(self, endpoint_url: str, functions: KillsInstances, function_names: list[str]) -> None:
         self._control_url = endpoint_url.rstrip("/") + FAULTS_PATH
@@ -84,6 +88,12 @@ class FaultInjector:
         while not self._stop.wait(1.0):
             if stream.random() >= self._plan.instance_kill:
                 continue
-            name = stream.choice(self._function_names)
-            if self._functions.kill_instance(name):
-                self._kills[name] += 1
+            # A kill that finds nothing busy waits for a victim (within the second) rather than
+            # lapsing: invocations are short, and a run in which no kill landed proves nothing.
+            for _ in range(_KILL_TRIES):
+                name = stream.choice(self._function_names)
+                if self._functions.kill_instance(name):
+                    self._kills[name] += 1
+                    break
+                if self._stop.wait(_KILL_RETRY_SECONDS):
+                    return
