@@ -76,14 +76,21 @@ def read_declared_stack(program: RecordingMocks) -> DeclaredStack:
     for mapping in program.of_type(EVENT_SOURCE_MAPPING):
         source = mapping.inputs["eventSourceArn"]
         triggers[mapping.inputs["functionName"]] = "queue" if ":sqs:" in source else "stream"
+    # Sorted: Pulumi registers resources in no fixed order, and tests parametrised over the
+    # functions must collect alike in every pytest-xdist worker.
     functions = tuple(
-        DeclaredFunction(
-            name=f.name,
-            handler=f.inputs["handler"],
-            environment=dict((f.inputs.get("environment") or {}).get("variables") or {}),
-            trigger=triggers.get(f.outputs["arn"]),
+        sorted(
+            (
+                DeclaredFunction(
+                    name=f.name,
+                    handler=f.inputs["handler"],
+                    environment=dict((f.inputs.get("environment") or {}).get("variables") or {}),
+                    trigger=triggers.get(f.outputs["arn"]),
+                )
+                for f in program.of_type(FUNCTION)
+            ),
+            key=lambda function: function.name,
         )
-        for f in program.of_type(FUNCTION)
     )
     tables = {
         t.outputs["name"]: DeclaredTable(

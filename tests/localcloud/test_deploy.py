@@ -5,6 +5,7 @@ import json
 import pytest
 
 from localcloud.provisioning.deploy import DeployError, deploy_in_subprocess
+from localcloud.provisioning.deployment import state_dir
 
 from .conftest import FIXTURES
 
@@ -17,7 +18,7 @@ def test_deployment_records_functions_mappings_and_apis(cloud):
     assert (worker.timeout, worker.memory_size) == (10, 256)
     assert worker.environment["RESULTS_QUEUE_URL"] == cloud.outputs["queues"]["results"]
     # AssetArchive keys become folders; a FileArchive of a folder is its contents.
-    code = cloud.project_dir / ".localcloud/dev/functions"
+    code = state_dir(cloud.project_dir, "dev") / "functions"
     assert (code / worker.name / "handlers/worker.py").is_file()
     streamer = deployment.function("streamer")
     assert (code / streamer.name / "streamer.py").is_file()
@@ -45,7 +46,7 @@ def test_deployment_records_functions_mappings_and_apis(cloud):
         "GET /sleep/{seconds}": 30_000,
         "GET /slow/{seconds}": 1_000,
     }
-    saved = json.loads((cloud.project_dir / ".localcloud/dev/deployment.json").read_text())
+    saved = json.loads((state_dir(cloud.project_dir, "dev") / "deployment.json").read_text())
     assert saved["functions"][0]["code_dir"]
 
 

@@ -8,6 +8,7 @@ import urllib.request
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2Model
 
 from localcloud.gateway.http_api import Route, build_event, select_route, translate_result
+from localcloud.provisioning.deployment import state_dir
 
 
 def _request(url, method="GET", body=None, headers=None):
@@ -22,7 +23,7 @@ def _request(url, method="GET", body=None, headers=None):
 def test_outputs_point_at_the_local_gateway(cloud):
     assert cloud.outputs["apiUrl"].startswith("http://127.0.0.1:")
     assert cloud.api_url("http") == cloud.outputs["apiUrl"]
-    saved = json.loads((cloud.project_dir / ".localcloud/dev/outputs.json").read_text())
+    saved = json.loads((state_dir(cloud.project_dir, "dev") / "outputs.json").read_text())
     assert saved["apiUrl"] == cloud.outputs["apiUrl"]
 
 
