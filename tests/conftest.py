@@ -15,10 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from localcloud.provisioning.deployment import INSTANCE_VARIABLE
 from saga_client import SagaTarget
 from saga_client.state import NotificationInbox
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# Each pytest-xdist worker that starts an embedded cloud gets its own state directory.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER:
+    os.environ[INSTANCE_VARIABLE] = "-".join(filter(None, [os.environ.get(INSTANCE_VARIABLE), _WORKER]))
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +67,22 @@ def inbox(saga: SagaTarget) -> Iterator[NotificationInbox]:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the HTTP contract fuzzing last: the hundreds of sagas it starts keep the emulator
     busy for a while, and the scenarios should not wait behind them. After everything, the scan
-    for secrets in clear reads what all of them published."""
+    for secrets in clear reads what all of them published.
+
+    Under pytest-xdist (`./run test` runs `--dist loadgroup`), the tests that share one running
+    system stay together on one worker, in this order; so do the chaos run, the quickstart and
+    the embedded cloud's own tests, each with the cloud it starts. The rest spread freely."""
     fuzzing = [item for item in items if item.path.name == "test_order_api_contract.py"]
     scan = [item for item in items if item.path.name == "test_no_secrets_in_clear.py"]
     items[:] = [item for item in items if item not in fuzzing and item not in scan] + fuzzing + scan
+    for item in items:
+        group = _worker_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _worker_group(item: pytest.Item) -> str | None:
+    layer = item.path.relative_to(PROJECT_DIR / "tests").parts[0]
+    if layer == "e2e" or item.path.name == "test_order_api_contract.py":
+        return "running-system"
+    return layer if layer in {"chaos", "quickstart", "localcloud"} else None
