@@ -57,7 +57,10 @@ def deploy(project_dir: Path, stack: str, endpoint_url: str) -> Deployment:
     stack_config = read_stack_config(project_dir, stack)
     provider = EmbeddedCloudProvider(endpoint_url, stack, project_dir)
     layer = stand_in_layer(state_dir(project_dir, stack) / "dependencies-layer", project_dir)
-    pulumi.runtime.set_all_config({**stack_config.config, f"{stack_config.project}:dependenciesLayerPath": str(layer)})
+    layer_path = {f"{stack_config.project}:dependenciesLayerPath": str(layer)}
+    # Config handed over as the Pulumi CLI hands it to a program (PULUMI_CONFIG) wins over the stack file.
+    overrides = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    pulumi.runtime.set_all_config({**stack_config.config, **layer_path, **overrides})
     pulumi_settings.reset_options(project=stack_config.project, stack=stack, preview=False)
     pulumi.runtime.set_mocks(provider, project=stack_config.project, stack=stack, preview=False)
     with _inside(project_dir):
