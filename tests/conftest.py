@@ -69,20 +69,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     busy for a while, and the scenarios should not wait behind them. After everything, the scan
     for secrets in clear reads what all of them published.
 
-    Under pytest-xdist (`./run test` runs `--dist loadgroup`), the tests that share one running
-    system stay together on one worker, in this order; so do the chaos run, the quickstart and
-    the embedded cloud's own tests, each with the cloud it starts. The rest spread freely."""
+    Under pytest-xdist (`./run test` runs `--dist loadgroup`) the modules that share one running
+    system say so (`pytestmark = pytest.mark.xdist_group("running-system")`), and one worker
+    runs them, in this order."""
     fuzzing = [item for item in items if item.path.name == "test_order_api_contract.py"]
     scan = [item for item in items if item.path.name == "test_no_secrets_in_clear.py"]
     items[:] = [item for item in items if item not in fuzzing and item not in scan] + fuzzing + scan
-    for item in items:
-        group = _worker_group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
-
-
-def _worker_group(item: pytest.Item) -> str | None:
-    layer = item.path.relative_to(PROJECT_DIR / "tests").parts[0]
-    if layer == "e2e" or item.path.name == "test_order_api_contract.py":
-        return "running-system"
-    return layer if layer in {"chaos", "quickstart", "localcloud"} else None

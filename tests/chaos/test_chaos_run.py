@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# A worker of its own under pytest-xdist: it starts its own embedded cloud.
+pytestmark = pytest.mark.xdist_group("chaos")
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ORDERS = 100
 

@@ -16,6 +16,9 @@ from schemathesis.auths import AuthStorage
 
 from saga_client import SagaTarget
 
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
+
 # Examples per operation and generation mode. Each accepted POST starts a saga (about ten events
 # through the emulator), so valid POSTs get fewer than the cheap reads and refusals.
 EXAMPLES = {

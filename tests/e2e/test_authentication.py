@@ -19,6 +19,9 @@ from saga_client.operations import cancel_order, get_order, place_order, seed_st
 from saga_client.state import SagaState
 from tests.e2e.orders import an_order, settled_order
 
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
+
 
 def a_customer():
     return f"customer-{uuid.uuid4().hex[:8]}"

@@ -17,6 +17,9 @@ from saga_client.operations import (
 from tests.e2e.orders import an_order, settled_order
 from tests.e2e.redelivery import redeliver
 
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
+
 
 def orders_of(saga, customer):
     """The orders stored for a customer (signed in by name), read from the orders table itself."""

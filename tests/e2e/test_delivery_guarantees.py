@@ -22,6 +22,9 @@ from tests.e2e.orders import an_order, settled_order
 from tests.e2e.redelivery import consumers_of, redeliver
 from tests.e2e.test_saga import notified, timeline_with
 
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
+
 CONSUMING_CONTEXTS = sorted({c for e in load_catalog().events for c in e.consumers})
 # What an order to a country that is not served publishes, one event each.
 SAGA_OF_AN_UNSERVED_ORDER = [

@@ -22,6 +22,9 @@ from saga_client.operations import event_log, place_order, wait_until_quiet
 from saga_client.orders import order_request
 from saga_client.target import eventually
 
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
+
 # Any payment method token at all, not only the ones tests use: none may travel in clear.
 # ("_" is not in the base64 alphabet, so no ciphertext can contain it.)
 TOKEN = re.compile(r"tok_[A-Za-z0-9_]+")

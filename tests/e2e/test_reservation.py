@@ -1,5 +1,6 @@
 """An order through HTTP, the outbox, the global bus and inventory, and back to the order."""
 
+import pytest
 from saga_events.validation import validate_event
 
 from saga_client.operations import (
@@ -12,6 +13,9 @@ from saga_client.operations import (
 )
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
+
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
 
 
 def events_of(saga, order_id, expected_types, timeout):

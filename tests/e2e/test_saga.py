@@ -12,6 +12,9 @@ from saga_client.state import SagaState, gateway_key, payment, shipment
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
 
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+pytestmark = pytest.mark.xdist_group("running-system")
+
 
 def ledger(state):
     """The customer's loyalty entries as (kind, points), entry by entry: no net balance hides a double count."""

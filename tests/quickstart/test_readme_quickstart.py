@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# A worker of its own under pytest-xdist: it starts its own embedded cloud.
+pytestmark = pytest.mark.xdist_group("quickstart")
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
@@ -53,7 +56,8 @@ def test_the_printed_request_places_an_order_that_is_confirmed():
             order = json.loads(subprocess.run(["bash", "-c", order_url], capture_output=True, text=True).stdout)
             status = order["status"]
         assert status == "CONFIRMED", order
-        assert [event["type"] for event in order["timeline"]][-1] == "order.confirmed"
+        # Loyalty's points may land after the confirmation: the timeline has it, not necessarily last.
+        assert "order.confirmed" in [event["type"] for event in order["timeline"]], order
         assert "/openapi.json" in output
     finally:
         os.killpg(up.pid, signal.SIGINT)
