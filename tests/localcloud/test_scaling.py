@@ -85,7 +85,7 @@ def test_a_killed_instance_is_replaced_and_its_batch_retried(cloud, sqs, queues,
     # Capacity comes back on demand: a full set of batches runs at once again, one of them on a
     # new instance with its own cold start.
     again = uuid.uuid4().hex
-    _send(sqs, queues["slow"], *({"id": f"{again}-{i}", "sleep": 1.5} for i in range(SLOW_MAXIMUM_CONCURRENCY)))
+    _send(sqs, queues["slow"], *({"id": f"{again}-{i}", "sleep": 3} for i in range(SLOW_MAXIMUM_CONCURRENCY)))
     finished = results.wait_for(_sleeper("finished", again), count=SLOW_MAXIMUM_CONCURRENCY, timeout=30)
     assert _most_at_once([(m["started"], m["finished"]) for m in finished]) == SLOW_MAXIMUM_CONCURRENCY
     assert {m["instance"] for m in finished} - instances_before
