@@ -56,6 +56,8 @@ def bounded_context(
 
 
 pulumi.export("globalBusName", platform.bus.name)
+pulumi.export("globalBusArn", platform.bus.arn)
+pulumi.export("eventArchiveArn", platform.archive.arn)
 pulumi.export("eventLogGroup", platform.event_log.name)
 pulumi.export("operationsTopicArn", platform.operations_topic.arn)
 

@@ -163,6 +163,8 @@ class BoundedContext(pulumi.ComponentResource):
             "busName": self.private_bus.name,
             "queueUrl": self.queue.url if self.queue else None,
             "deadLetterQueueUrl": self.dead_letter_queue.url,
+            # What an operator's replay to this context alone names (StartReplay's FilterArns).
+            "forwardingRuleArn": self.forwarding_rule.arn if self.forwarding_rule else None,
             "tables": {table: resource.name for table, resource in self.tables.items()},
             "topics": {topic: resource.arn for topic, resource in self.topics.items()},
             "functions": {function: resource.function.name for function, resource in self.functions.items()},
