@@ -168,6 +168,8 @@ class BoundedContext(pulumi.ComponentResource):
             "tables": {table: resource.name for table, resource in self.tables.items()},
             "topics": {topic: resource.arn for topic, resource in self.topics.items()},
             "functions": {function: resource.function.name for function, resource in self.functions.items()},
+            # Where each function logs (JSON lines): an operator reads why a message failed there.
+            "logGroups": {function: resource.log_group.name for function, resource in self.functions.items()},
         }
         self.register_outputs(self.outputs)
 
