@@ -20,7 +20,7 @@ A moved message is a new message in its destination (its receive count starts ag
 same body and message attributes, and leaves the dead-letter queue.
 
 moto moves a message to a dead-letter queue inside ReceiveMessage without noting where it came
-from, so that receive is wrapped to note it.
+from, so that move is wrapped to note it.
 """
 
 from __future__ import annotations
@@ -75,13 +75,15 @@ class MoveTask:
         return entry
 
 
+# The queue a thread is receiving from: moto moves messages to its dead-letter queue on that thread.
+_receiving = threading.local()
 # Every task of this moto server, newest last, by source queue ARN.
 _tasks: dict[str, list[MoveTask]] = {}
 _lock = threading.Lock()
 
 
 def apply() -> None:
-    from moto.sqs.models import SQSBackend
+    from moto.sqs.models import Queue, SQSBackend
     from moto.sqs.responses import SQSResponse
 
     if is_patched(SQSBackend.receive_message):
@@ -98,30 +100,34 @@ def apply() -> None:
         "queue.dead_letter_queue.add_message(message)",
     )
     require_source(SQSResponse.receive_message, _PATCH, '"MessageId": message.id', 'msg["Attributes"] = attributes')
-    _note_dead_letter_sources(SQSBackend)
+    _note_dead_letter_sources(SQSBackend, Queue)
     _answer_the_source_attribute(SQSResponse)
     SQSResponse.start_message_move_task = _start_message_move_task  # type: ignore[attr-defined]
     SQSResponse.list_message_move_tasks = _list_message_move_tasks  # type: ignore[attr-defined]
     SQSResponse.cancel_message_move_task = _cancel_message_move_task  # type: ignore[attr-defined]
 
 
-def _note_dead_letter_sources(backend_class: Any) -> None:
-    original = backend_class.receive_message
+def _note_dead_letter_sources(backend_class: Any, queue_class: Any) -> None:
+    """Marks each message moved by a receive with the queue it left. A receive that long-polls
+    sees messages sent after it began, so the mark is made where moto moves the message (the
+    dead-letter queue's add_message, called inside the receive), not by comparing before and after."""
+    receive, add = backend_class.receive_message, queue_class.add_message
 
     def receive_message(self: Any, queue_name: str, *args: Any, **kwargs: Any) -> Any:
-        queue = self.get_queue(queue_name)
-        dead_letters = queue.dead_letter_queue
-        waiting = list(queue._messages) if dead_letters is not None else []
-        received = original(self, queue_name, *args, **kwargs)
-        if waiting:
-            still_here = {id(message) for message in queue._messages}
-            moved = {id(message) for message in dead_letters._messages}
-            for message in waiting:
-                if id(message) not in still_here and id(message) in moved:
-                    message.system_attributes[_SOURCE_ATTRIBUTE] = queue.queue_arn
-        return received
+        _receiving.queue = self.get_queue(queue_name)
+        try:
+            return receive(self, queue_name, *args, **kwargs)
+        finally:
+            _receiving.queue = None
+
+    def add_message(self: Any, message: Any) -> None:
+        source = getattr(_receiving, "queue", None)
+        if source is not None and source.dead_letter_queue is self:
+            message.system_attributes[_SOURCE_ATTRIBUTE] = source.queue_arn
+        add(self, message)
 
     backend_class.receive_message = mark_patched(receive_message)
+    queue_class.add_message = mark_patched(add_message)
 
 
 def _answer_the_source_attribute(response_class: Any) -> None:
