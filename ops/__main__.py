@@ -103,6 +103,8 @@ def _tail(stack: Stack, args: argparse.Namespace, out: Output) -> int:
     chosen = event_log.EventFilter(args.order, args.correlation, args.event_type, args.context)
     since = None if args.since is None else int(_instant(args.since).timestamp() * 1000)
     ends = None if args.duration is None else time.monotonic() + args.duration
+    # On stderr, so a script reading --json lines knows the stream has begun.
+    print(f"following {stack.outputs['eventLogGroup']} (Ctrl-C stops)", file=sys.stderr, flush=True)
     if not out.as_json:
         out.line(out.paint(_tail_line("time", "source", "type", "v", "order", "correlation"), "grey"))
     for event in event_log.follow(
