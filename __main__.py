@@ -128,6 +128,8 @@ notification = bounded_context(
 )
 
 pulumi.export("orderApiUrl", order_api.url)
+# The API's id: its 5xx alarm's dimension, which `ops health` reads too.
+pulumi.export("orderApiId", order_api.api.id)
 pulumi.export("customerTokenIssuer", identity.issuer)
 if identity.user_pool_id is not None:
     pulumi.export("customerUserPoolId", identity.user_pool_id)

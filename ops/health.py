@@ -21,7 +21,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
-from components.alarm_rules import PERIOD_SECONDS, RULES, AlarmRule, Watched
+from components.alarm_rules import API_SERVER_ERRORS, PERIOD_SECONDS, RULES, AlarmRule, Watched
 from ops.stack import Stack
 
 TERMINAL_STATUSES = ("CONFIRMED", "CANCELLED")
@@ -60,10 +60,18 @@ def alarms(stack: Stack, now: float | None = None) -> list[AlarmView]:
         outputs = stack.outputs[context]
         for rule in RULES:
             for alarm_name, says, value in _measure(stack, context, outputs, rule, now):
-                threshold = rule.threshold_for(threshold_seconds)
-                breached = value is not None and rule.breached(value, threshold_seconds)
-                views.append(AlarmView(alarm_name, says, rule.metric, value, threshold, "ALARM" if breached else "OK"))
+                views.append(_view(alarm_name, says, rule, value, threshold_seconds))
+    if stack.outputs.get("orderApiId"):
+        rule = API_SERVER_ERRORS
+        value = _metric(stack, rule, {"ApiId": stack.outputs["orderApiId"], "Stage": "$default"}, now)
+        views.append(_view(f"order-{rule.suffix}", f"order API: {rule.says}", rule, value, threshold_seconds))
     return views
+
+
+def _view(alarm: str, says: str, rule: AlarmRule, value: float | None, oldest_message_seconds: int) -> AlarmView:
+    breached = value is not None and rule.breached(value, oldest_message_seconds)
+    threshold = rule.threshold_for(oldest_message_seconds)
+    return AlarmView(alarm, says, rule.metric, value, threshold, "ALARM" if breached else "OK")
 
 
 def _measure(

@@ -38,7 +38,7 @@ def ops(ops_command):
             [*ops_command, *arguments, "--json"],
             capture_output=True,
             text=True,
-            timeout=600,
+            timeout=3600,  # an upper bound: a replay on AWS takes minutes to start
             cwd=PROJECT_DIR,
             env={**os.environ, "NO_COLOR": "1"},
         )

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from components.alarm_rules import RULES
+from components.alarm_rules import API_SERVER_ERRORS, RULES
 from ops import health
 from ops.stack import Stack
 from saga_client.operations import place_order, queue_messages, seed_stock
@@ -24,7 +24,8 @@ def test_every_alarm_of_every_context_is_evaluated(stack):
         assert f"{context}-dlq-not-empty" in names
         for function in stack.outputs[context]["functions"]:
             assert {f"{context}-{function}-errors", f"{context}-{function}-throttles"} <= names
-    assert {view.metric for view in views} == {rule.metric for rule in RULES}
+    assert {view.metric for view in views} == {rule.metric for rule in (*RULES, API_SERVER_ERRORS)}
+    assert "order-5xx" in names
 
 
 def test_a_dead_letter_raises_the_dlq_alarm_until_it_is_gone(saga, patience, ops):
