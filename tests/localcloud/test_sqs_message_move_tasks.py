@@ -2,6 +2,7 @@
 in both protocols SQS speaks: JSON (boto3's today) and the query protocol."""
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -208,3 +209,25 @@ def test_the_query_protocol_is_answered_too(sqs, bare_moto):
     assert listed_status == 200 and "<Status>COMPLETED</Status>" in listed, listed
     assert refused_status == 400 and "InvalidParameterValue" in refused, refused
     assert [m["Body"] for m in _peek(sqs, source)] == ["by query"]
+
+
+def test_a_message_moved_by_a_long_poll_that_began_before_it_was_sent_records_its_source(sqs):
+    # Workers long-poll all the time: the receive that dead-letters a message began before it was sent.
+    # Two polls wait; one takes the message for a second, the other moves it once it is visible again.
+    source, dead_letters = _source_and_dead_letters(sqs)
+    polls = [
+        threading.Thread(
+            target=sqs.receive_message, kwargs={"QueueUrl": source, "WaitTimeSeconds": 4, "VisibilityTimeout": 1}
+        )
+        for _ in range(2)
+    ]
+    for poll in polls:
+        poll.start()
+    time.sleep(0.5)
+    sqs.send_message(QueueUrl=source, MessageBody="late")
+    for poll in polls:
+        poll.join()
+
+    [message] = _peek(sqs, dead_letters)
+
+    assert message["Attributes"]["DeadLetterQueueSourceArn"] == _arn(sqs, source)
