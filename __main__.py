@@ -56,6 +56,8 @@ def bounded_context(
 
 
 pulumi.export("globalBusName", platform.bus.name)
+pulumi.export("globalBusArn", platform.bus.arn)
+pulumi.export("eventArchiveArn", platform.archive.arn)
 pulumi.export("eventLogGroup", platform.event_log.name)
 pulumi.export("operationsTopicArn", platform.operations_topic.arn)
 
@@ -126,6 +128,8 @@ notification = bounded_context(
 )
 
 pulumi.export("orderApiUrl", order_api.url)
+# The API's id: its 5xx alarm's dimension, which `ops health` reads too.
+pulumi.export("orderApiId", order_api.api.id)
 pulumi.export("customerTokenIssuer", identity.issuer)
 if identity.user_pool_id is not None:
     pulumi.export("customerUserPoolId", identity.user_pool_id)

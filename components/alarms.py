@@ -1,36 +1,45 @@
-"""Operations alarms: anything stuck, failing or throttled pages the operations topic."""
+"""Operations alarms: anything stuck, failing or throttled pages the operations topic.
+
+What each alarm watches and its threshold are in components/alarm_rules.py, shared with `ops health`.
+"""
 
 from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
 
-FIVE_MINUTES = 300
+from components.alarm_rules import (
+    COMPARISON,
+    EVALUATION_PERIODS,
+    PERIOD_SECONDS,
+    RULES,
+    TREAT_MISSING_DATA,
+    AlarmRule,
+    Watched,
+)
 
 
 def alarm(
     name: str,
     description: str,
-    namespace: str,
-    metric: str,
+    rule: AlarmRule,
     dimensions: dict[str, pulumi.Input[str]],
     threshold: float,
     topic_arn: pulumi.Input[str],
     parent: pulumi.Resource,
-    statistic: str = "Sum",
 ) -> aws.cloudwatch.MetricAlarm:
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,
-        namespace=namespace,
-        metric_name=metric,
+        namespace=rule.namespace,
+        metric_name=rule.metric,
         dimensions=dimensions,
-        statistic=statistic,
-        period=60,
-        evaluation_periods=1,
+        statistic=rule.statistic,
+        period=PERIOD_SECONDS,
+        evaluation_periods=EVALUATION_PERIODS,
         threshold=threshold,
-        comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching",
+        comparison_operator=COMPARISON,
+        treat_missing_data=TREAT_MISSING_DATA,
         alarm_actions=[topic_arn],
         ok_actions=[topic_arn],
         opts=pulumi.ResourceOptions(parent=parent),
@@ -50,49 +59,34 @@ def for_context(
     topic_arn: pulumi.Input[str],
 ) -> None:
     """The context's alarms, children of the context: a stuck queue, a failed forward, a failing function."""
-    alarm(
-        f"{name}-dlq-not-empty",
-        f"{name}: messages are waiting in the dead-letter queue",
-        "AWS/SQS",
-        "ApproximateNumberOfMessagesVisible",
-        {"QueueName": dead_letter_queue.name},
-        0,
-        topic_arn,
-        context,
-        statistic="Maximum",
-    )
-    if queue is not None:
-        alarm(
-            f"{name}-queue-stalled",
-            f"{name}: the oldest message has waited too long",
-            "AWS/SQS",
-            "ApproximateAgeOfOldestMessage",
-            {"QueueName": queue.name},
-            oldest_message_alarm_seconds,
-            topic_arn,
-            context,
-            statistic="Maximum",
-        )
-    if forwarding_rule is not None:
-        alarm(
-            f"{name}-forwarding-failed",
-            f"{name}: the global bus failed to forward events",
-            "AWS/Events",
-            "FailedInvocations",
-            {"EventBusName": global_bus_name, "RuleName": forwarding_rule.name},
-            0,
-            topic_arn,
-            context,
-        )
-    for function_name, function in functions.items():
-        for metric in ("Errors", "Throttles"):
-            alarm(
-                f"{name}-{function_name}-{metric.lower()}",
-                f"{name} {function_name}: {metric.lower()}",
-                "AWS/Lambda",
-                metric,
-                {"FunctionName": function.name},
-                0,
-                topic_arn,
-                context,
+    for rule in RULES:
+        threshold = rule.threshold_for(oldest_message_alarm_seconds)
+        if rule.watches is Watched.DEAD_LETTER_QUEUE:
+            watched = [(f"{name}-{rule.suffix}", f"{name}: {rule.says}", {"QueueName": dead_letter_queue.name})]
+        elif rule.watches is Watched.QUEUE:
+            watched = (
+                [] if queue is None else [(f"{name}-{rule.suffix}", f"{name}: {rule.says}", {"QueueName": queue.name})]
             )
+        elif rule.watches is Watched.FORWARDING_RULE:
+            watched = (
+                []
+                if forwarding_rule is None
+                else [
+                    (
+                        f"{name}-{rule.suffix}",
+                        f"{name}: {rule.says}",
+                        {"EventBusName": global_bus_name, "RuleName": forwarding_rule.name},
+                    )
+                ]
+            )
+        else:
+            watched = [
+                (
+                    f"{name}-{function_name}-{rule.suffix}",
+                    f"{name} {function_name}: {rule.says}",
+                    {"FunctionName": f.name},
+                )
+                for function_name, f in functions.items()
+            ]
+        for alarm_name, description, dimensions in watched:
+            alarm(alarm_name, description, rule, dimensions, threshold, topic_arn, context)

@@ -163,9 +163,13 @@ class BoundedContext(pulumi.ComponentResource):
             "busName": self.private_bus.name,
             "queueUrl": self.queue.url if self.queue else None,
             "deadLetterQueueUrl": self.dead_letter_queue.url,
+            # What an operator's replay to this context alone names (StartReplay's FilterArns).
+            "forwardingRuleArn": self.forwarding_rule.arn if self.forwarding_rule else None,
             "tables": {table: resource.name for table, resource in self.tables.items()},
             "topics": {topic: resource.arn for topic, resource in self.topics.items()},
             "functions": {function: resource.function.name for function, resource in self.functions.items()},
+            # Where each function logs (JSON lines): an operator reads why a message failed there.
+            "logGroups": {function: resource.log_group.name for function, resource in self.functions.items()},
         }
         self.register_outputs(self.outputs)
 

@@ -7,6 +7,7 @@ customers' issuer never reaches the function. Only the OpenAPI document is publi
 import pulumi
 import pulumi_aws as aws
 
+from components.alarm_rules import API_SERVER_ERRORS
 from components.alarms import alarm
 from components.function import ContextFunction
 from components.identity import CustomerIdentity
@@ -98,12 +99,11 @@ class OrderHttpApi(pulumi.ComponentResource):
             opts=child,
         )
         alarm(
-            f"{name}-5xx",
-            "order API: server errors",
-            "AWS/ApiGateway",
-            "5xx",
+            f"{name}-{API_SERVER_ERRORS.suffix}",
+            f"order API: {API_SERVER_ERRORS.says}",
+            API_SERVER_ERRORS,
             {"ApiId": self.api.id, "Stage": "$default"},
-            0,
+            API_SERVER_ERRORS.threshold_for(0),
             operations_topic_arn,
             self,
         )

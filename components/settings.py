@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 import yaml
 
+from components.alarm_rules import DEFAULT_OLDEST_MESSAGE_ALARM_SECONDS, OLDEST_MESSAGE_CONFIG_KEY
+
 
 @dataclass(frozen=True)
 class StackSettings:
@@ -58,7 +60,8 @@ class StackSettings:
             event_log_retention_days=config.get_int("eventLogRetentionDays") or 14,
             function_log_retention_days=config.get_int("functionLogRetentionDays") or 14,
             archive_retention_days=config.get_int("archiveRetentionDays") or 30,
-            oldest_message_alarm_seconds=config.get_int("oldestMessageAlarmSeconds") or 300,
+            oldest_message_alarm_seconds=config.get_int(OLDEST_MESSAGE_CONFIG_KEY)
+            or DEFAULT_OLDEST_MESSAGE_ALARM_SECONDS,
             served_countries=tuple(config.require_object("servedCountries")),
             api_throttling_rate_limit=config.get_float("apiThrottlingRateLimit") or 100.0,
             api_throttling_burst_limit=config.get_int("apiThrottlingBurstLimit") or 200,

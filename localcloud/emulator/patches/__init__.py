@@ -18,13 +18,16 @@ from localcloud.emulator.patches import (
     dynamodb_transactions,
     eventbridge_envelope,
     eventbridge_one_hop,
+    eventbridge_replay_window,
     sqs_deleted_messages,
+    sqs_message_move_tasks,
     weak_instance_tracking,
 )
 
 PATCHES: dict[str, Callable[[], None]] = {
     "eventbridge_envelope": eventbridge_envelope.apply,
     "eventbridge_one_hop": eventbridge_one_hop.apply,
+    "eventbridge_replay_window": eventbridge_replay_window.apply,
     "weak_instance_tracking": weak_instance_tracking.apply,
     "dynamodb_isolation": dynamodb_isolation.apply,
     "dynamodb_transactions": dynamodb_transactions.apply,
@@ -32,6 +35,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "dynamodb_stream_iterators": dynamodb_stream_iterators.apply,
     "dynamodb_stream_retention": dynamodb_stream_retention.apply,
     "sqs_deleted_messages": sqs_deleted_messages.apply,
+    "sqs_message_move_tasks": sqs_message_move_tasks.apply,
 }
 
 
