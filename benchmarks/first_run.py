@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks.report import write_section
+from tests.harness.quickstart import pasted_commands
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 45.0  # issue 11: fresh clone to the first confirmed order on screen
@@ -85,15 +86,13 @@ def time_up(clone: Path, env: dict[str, str]) -> dict[str, float | None]:
             if "Ctrl-C stops" in line:
                 break
         ready = time.monotonic() - started
-        sign_in = next(line.strip() for line in printed if line.strip().startswith("export TOKEN="))
-        place = next(line.strip() for line in printed if line.strip().startswith("curl -s -X POST"))
-        watch = next(line.strip() for line in printed if line.strip().startswith("curl -s -H"))
-        placed = json.loads(_shell(f"{sign_in}; {place}"))
+        place, watch = pasted_commands(printed)
+        placed = json.loads(_shell(place))
         status = placed["status"]
         until = time.monotonic() + 60
         while status != "CONFIRMED" and time.monotonic() < until:
             time.sleep(0.2)
-            status = json.loads(_shell(f"{sign_in}; {watch.replace('<orderId>', placed['orderId'])}"))["status"]
+            status = json.loads(_shell(watch.replace("<orderId>", placed["orderId"])))["status"]
         if status != "CONFIRMED":
             raise SystemExit(f"the quickstart's order ended {status}")
         return {"./run up prints its request": ready, "the pasted order CONFIRMED": time.monotonic() - started}

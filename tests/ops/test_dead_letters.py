@@ -24,19 +24,9 @@ from saga_client.state import SagaState, gateway_charges
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
 from tests.e2e.test_saga import notified
-from tests.ops.conftest import dead_letter_patience
+from tests.ops.conftest import SAGA_OF_A_CONFIRMED_ORDER, dead_letter_patience
 
 pytestmark = pytest.mark.xdist_group("running-system")
-
-SAGA_OF_A_CONFIRMED_ORDER = [
-    "order.placed",
-    "order.placed",
-    "inventory.reserved",
-    "payment.captured",
-    "shipping.scheduled",
-    "loyalty.points-awarded",
-    "order.confirmed",
-]
 
 
 def _waiting(saga, context, wanted_types, order_id):

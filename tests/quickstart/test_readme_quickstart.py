@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.harness.quickstart import pasted_commands
+
 # A worker of its own under pytest-xdist: it starts its own embedded cloud.
 pytestmark = pytest.mark.xdist_group("quickstart")
 
@@ -42,10 +44,7 @@ def test_the_printed_request_places_an_order_that_is_confirmed():
             if "Ctrl-C stops" in line or time.monotonic() > deadline:
                 break
         output = "".join(printed)
-        # Each printed command is pasted into the same shell: the sign-in's TOKEN serves the others.
-        sign_in = next(line.strip() for line in printed if line.strip().startswith("export TOKEN="))
-        place = sign_in + "; " + next(line.strip() for line in printed if line.strip().startswith("curl -s -X POST"))
-        watch = sign_in + "; " + next(line.strip() for line in printed if line.strip().startswith("curl -s -H"))
+        place, watch = pasted_commands(printed)
 
         placed = json.loads(subprocess.run(["bash", "-c", place], capture_output=True, text=True, check=True).stdout)
         assert placed["status"] == "PENDING", output
