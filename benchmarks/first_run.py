@@ -105,7 +105,7 @@ def time_fast_tests(clone: Path, env: dict[str, str]) -> dict[str, float | None]
     started = time.monotonic()
     run = subprocess.run(["./run", "test", "--fast", "-q"], cwd=clone, env=env, capture_output=True, text=True)
     took = time.monotonic() - started
-    summary = re.findall(r"^=+ (.* in [\d.]+s.*) =+$", run.stdout, re.M)
+    summary = re.findall(r"^=*\s*(\d+ passed.* in [\d.]+s.*?)\s*=*$", run.stdout, re.M)
     if run.returncode != 0:
         raise SystemExit(f"./run test --fast failed:\n{run.stdout[-3000:]}")
     print(f"  ./run test --fast: {summary[-1] if summary else ''}")
