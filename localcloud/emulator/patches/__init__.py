@@ -19,6 +19,7 @@ from localcloud.emulator.patches import (
     eventbridge_envelope,
     eventbridge_one_hop,
     eventbridge_replay_window,
+    kms_key_pairs_on_first_use,
     sqs_deleted_messages,
     sqs_message_move_tasks,
     weak_instance_tracking,
@@ -36,6 +37,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "dynamodb_stream_retention": dynamodb_stream_retention.apply,
     "sqs_deleted_messages": sqs_deleted_messages.apply,
     "sqs_message_move_tasks": sqs_message_move_tasks.apply,
+    "kms_key_pairs_on_first_use": kms_key_pairs_on_first_use.apply,
 }
 
 
