@@ -21,6 +21,7 @@ import pytest
 from moto import mock_aws
 from saga_events.sealing import FIELD_KEY, SEALED_FIELD_KEYS
 
+from saga_client.operations import every_item
 from tests.harness.declared_stack import DeclaredFunction, DeclaredStack, DeclaredTable
 from tests.harness.lambda_events import REGION
 
@@ -97,7 +98,7 @@ class Cloud:
         return bodies
 
     def items(self, table: str) -> list[dict[str, Any]]:
-        return self.dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+        return every_item(self.dynamodb, "scan", TableName=table, ConsistentRead=True)
 
     def snapshot(self, tables: Iterable[str]) -> dict[str, list[str]]:
         """Every item of the tables, comparable before and after."""

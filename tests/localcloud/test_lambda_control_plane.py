@@ -8,7 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from saga_client.target import eventually
+from saga_client.target import LambdaWorkerSwitch, NoMappingToSwitch, eventually
 from tests.localcloud.test_scaling import SLOW_MAXIMUM_CONCURRENCY, _most_at_once, _send, _sleeper
 
 
@@ -196,3 +196,20 @@ def test_a_larger_batch_size_hands_the_messages_over_together(cloud, lambda_clie
     assert len({m["pid"] for m in finished}) == 1
     assert _most_at_once([(m["started"], m["finished"]) for m in finished]) == 1
     assert lambda_client.get_event_source_mapping(UUID=mapping_id)["LastProcessingResult"] == "OK"
+
+
+def test_the_suites_worker_switch_pauses_through_the_api_and_refuses_a_function_without_mappings(cloud, lambda_client):
+    switch = LambdaWorkerSwitch(lambda_client)
+    sleeper = cloud.deployment.function("sleeper").name
+    mapping_id = _mapping_of(lambda_client, sleeper)["UUID"]
+
+    switch.set_enabled(sleeper, False)
+    try:
+        assert lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Disabled"
+        # Pausing twice is no error; a function with no mapping to pause is.
+        switch.set_enabled(sleeper, False)
+        with pytest.raises(NoMappingToSwitch):
+            switch.set_enabled(cloud.deployment.function("api").name, False)
+    finally:
+        switch.set_enabled(sleeper, True)
+    assert lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Enabled"
