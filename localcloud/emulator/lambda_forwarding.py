@@ -3,8 +3,8 @@
 moto stores no functions here (it cannot run them without Docker); the function host
 serves Invoke and Lambda's control plane for the deployed ones. Once the host has said
 where it listens (a PUT to LAMBDA_ENDPOINT_PATH), every request signed for the `lambda`
-service on the paths the host serves is passed to it as it came, and its answer back as
-it went, so one AWS_ENDPOINT_URL serves an AWS CLI, boto3 and the e2e suite alike.
+service for an operation the host serves is passed to it as it came, and its answer back
+as it went, so one AWS_ENDPOINT_URL serves an AWS CLI, boto3 and the e2e suite alike.
 """
 
 from __future__ import annotations
@@ -20,7 +20,19 @@ from typing import Any
 
 # Not an AWS path: how the function host tells the moto server where it listens.
 LAMBDA_ENDPOINT_PATH = "/_localcloud/lambda-endpoint"
-_SERVED = ("/2015-03-31/functions", "/2015-03-31/event-source-mappings")
+# What the function host serves (control_plane.py, invoke_api.py): every other Lambda operation is moto's.
+_SERVED = tuple(
+    (method, re.compile(pattern))
+    for method, pattern in [
+        ("GET", r"^/2015-03-31/functions/?$"),
+        ("GET", r"^/2015-03-31/functions/[^/]+/?$"),
+        ("GET", r"^/2015-03-31/functions/[^/]+/configuration/?$"),
+        ("POST", r"^/2015-03-31/functions/[^/]+/invocations/?$"),
+        ("GET", r"^/2015-03-31/event-source-mappings/?$"),
+        ("GET", r"^/2015-03-31/event-source-mappings/[^/]+/?$"),
+        ("PUT", r"^/2015-03-31/event-source-mappings/[^/]+/?$"),
+    ]
+)
 _SIGNED_FOR_LAMBDA = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/lambda/aws4_request")
 # An Invoke waits for its function: as long as the longest Lambda timeout, and some.
 _FORWARD_TIMEOUT_SECONDS = 960
@@ -57,7 +69,9 @@ def forwarding(app: WsgiApp) -> WsgiApp:
         with lock:
             url = target["url"]
         signed_for_lambda = _SIGNED_FOR_LAMBDA.search(environ.get("HTTP_AUTHORIZATION", ""))
-        if url is None or not signed_for_lambda or not path.startswith(_SERVED):
+        method = environ.get("REQUEST_METHOD", "GET")
+        served = any(method == m and pattern.match(path) for m, pattern in _SERVED)
+        if url is None or not signed_for_lambda or not served:
             return app(environ, start_response)
         return _forward(url, environ, start_response)
 

@@ -80,7 +80,8 @@ def test_list_and_get_functions_answer_with_lambdas_shapes(cloud, lambda_client)
     got = lambda_client.get_function(FunctionName=api.arn)
     assert got["Configuration"]["FunctionName"] == api.name
     assert got["Concurrency"] == {"ReservedConcurrentExecutions": 2}
-    # The host's own endpoint (where Invoke is served) answers the same.
+    # Invoke goes to the host from the moto endpoint too; the host's own endpoint answers the same.
+    assert lambda_client.invoke(FunctionName=sleeper.name, InvocationType="DryRun")["StatusCode"] == 204
     host = _lambda(cloud.functions.lambda_endpoint_url)
     assert _shape(host.get_function_configuration(FunctionName=sleeper.name)) == configuration
 
@@ -95,6 +96,11 @@ def test_an_unknown_function_or_mapping_is_resource_not_found(lambda_client):
 
     assert _error(function) == _error(mapping) == _error(update) == ("ResourceNotFoundException", 404)
     assert "no-such-function" in function.value.response["Error"]["Message"]
+
+
+def test_operations_the_host_does_not_serve_are_motos_own(lambda_client):
+    # The function host answers for the deployed functions; moto keeps the rest of Lambda's API.
+    assert lambda_client.list_layers()["Layers"] == []
 
 
 def test_mappings_are_listed_by_function_or_source_with_the_uuids_they_were_deployed_with(cloud, lambda_client):
