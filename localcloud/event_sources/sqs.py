@@ -1,7 +1,7 @@
 """An SQS event source mapping: poll, filter, invoke, delete what succeeded.
 
-Up to `slots` batches are in flight at once (the mapping's
-ScalingConfig.MaximumConcurrency): while messages wait and a slot is free, the
+Up to the mapping's ScalingConfig.MaximumConcurrency of batches are in flight
+at once (its `Slots`): while messages wait and a slot is free, the
 poller takes another batch and hands it to the function, which runs it on a free
 instance or starts one, as Lambda scales out a queue's consumers. Batch size,
 batching window and concurrency are read at every round, so Lambda's
