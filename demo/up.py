@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.scenarios import DEMO_CUSTOMER, STOCK
+from localcloud.emulator.identity import REGION
 from saga_client import SagaTarget
 from saga_client.operations import seed_stock
 from saga_client.orders import order_request
@@ -56,6 +57,19 @@ def watch_order_command(api_url: str) -> str:
     return f'curl -s -H "authorization: Bearer $TOKEN" {shlex.quote(api_url.rstrip("/") + "/orders/")}<orderId>'
 
 
+def e2e_command(endpoint_url: str, outputs: Path) -> str:
+    """The suite as it runs against a deployed stack: its outputs file, AWS's environment variables."""
+    environment = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "emulated",
+        "AWS_SECRET_ACCESS_KEY": "emulated",
+        "SAGA_STACK_OUTPUTS": str(outputs),
+    }
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items())
+    return f"{assignments} ./run test tests/e2e -n 1"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="./run up", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev")
@@ -75,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             cloud.endpoint_url, saga.outputs["customerUserPoolClientId"], DEMO_CUSTOMER, saga.customers.password
         )
         api = saga.api_url
+        outputs = state_dir(PROJECT_DIR, args.stack) / "outputs.json"
         logs = cloud.functions.logs_dir if cloud.functions else None
         print(
             f"The order saga is up on the embedded cloud ({time.monotonic() - started:.1f}s); stock: {STOCK}\n\n"
@@ -87,8 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             "Cancel an order that is not yet confirmed:\n"
             f"  curl -s -X POST -H 'authorization: Bearer '$TOKEN {api}/orders/<orderId>/cancel\n"
             f"Function logs: {logs}{'' if args.verbose else ' (--verbose echoes them here)'}\n"
-            f"AWS endpoint for the CLI or boto3: export AWS_ENDPOINT_URL={cloud.endpoint_url}\n"
-            f"Stack outputs (every resource's name): {state_dir(PROJECT_DIR, args.stack) / 'outputs.json'}\n\n"
+            f"AWS endpoint for the CLI or boto3 (Lambda's API too; any credentials sign):\n"
+            f"  export AWS_ENDPOINT_URL={cloud.endpoint_url}\n"
+            f"Stack outputs (every resource's name): {outputs}\n"
+            "The e2e suite against it, as against a deployed stack (another terminal, while this one is quiet):\n"
+            f"  {e2e_command(cloud.endpoint_url, outputs)}\n\n"
             "Running; Ctrl-C stops.",
             flush=True,
         )

@@ -34,6 +34,17 @@ def read_item(target: SagaTarget, context: str, table: str, key: dict[str, str])
     return None if item is None else plain(item)
 
 
+def every_item(dynamodb: Any, operation: str, **request: Any) -> list[dict[str, Any]]:
+    """Every item a Scan or Query (`operation`) finds, page after page: DynamoDB ends a page at
+    1 MB and says where the next begins in LastEvaluatedKey, which boto3's paginator follows."""
+    return [item for page in dynamodb.get_paginator(operation).paginate(**request) for item in page["Items"]]
+
+
+def count_items(dynamodb: Any, operation: str, **request: Any) -> int:
+    """How many items a Scan or Query with Select COUNT finds, over every page."""
+    return sum(page["Count"] for page in dynamodb.get_paginator(operation).paginate(Select="COUNT", **request))
+
+
 def plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: _deserialize(value) for name, value in item.items()}
 
@@ -111,6 +122,23 @@ def queue_depth(target: SagaTarget, queue_url: str) -> int:
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def slowest_dead_lettering_seconds(target: SagaTarget) -> int:
+    """How long a message that keeps failing can stay in the slowest context's queue before SQS
+    dead-letters it: the queue's VisibilityTimeout (it comes back that long after each receive) times
+    its RedrivePolicy's maxReceiveCount, read from the stack's queues themselves."""
+    sqs = target.client("sqs")
+    slowest = 0
+    for value in target.outputs.values():
+        if not (isinstance(value, dict) and "queueUrl" in value):
+            continue
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=value["queueUrl"], AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+        )["Attributes"]
+        receives = int(json.loads(attributes.get("RedrivePolicy") or "{}").get("maxReceiveCount", 1))
+        slowest = max(slowest, int(attributes["VisibilityTimeout"]) * receives)
+    return slowest
 
 
 def wait_until_quiet(saga: SagaTarget, contexts: Iterable[str], timeout: float, quiet_checks: int = 3) -> bool:

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from saga_client.operations import get_order, plain, read_item, reservation
+from saga_client.operations import every_item, get_order, plain, read_item, reservation
 from saga_client.target import SagaTarget
 
 
@@ -15,12 +15,14 @@ def payment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
 
 def gateway_charges(target: SagaTarget, order_id: str) -> list[dict[str, Any]]:
     """What the (simulated) payment provider charged for the order: the money actually taken."""
-    items = target.client("dynamodb").scan(
+    items = every_item(
+        target.client("dynamodb"),
+        "scan",
         TableName=target.table("payment", "gateway"),
         FilterExpression="begins_with(chargeKey, :charge) AND idempotencyKey = :key",
         ExpressionAttributeValues={":charge": {"S": "charge#"}, ":key": {"S": f"order-{order_id}"}},
         ConsistentRead=True,
-    )["Items"]
+    )
     return [plain(item) for item in items]
 
 
@@ -29,12 +31,14 @@ def shipment(target: SagaTarget, order_id: str) -> dict[str, Any] | None:
 
 
 def loyalty_ledger(target: SagaTarget, customer_id: str) -> list[dict[str, Any]]:
-    items = target.client("dynamodb").query(
+    items = every_item(
+        target.client("dynamodb"),
+        "query",
         TableName=target.table("loyalty", "ledger"),
         KeyConditionExpression="customerId = :c",
         ExpressionAttributeValues={":c": {"S": customer_id}},
         ConsistentRead=True,
-    )["Items"]
+    )
     return [plain(item) for item in items]
 
 

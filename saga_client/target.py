@@ -171,21 +171,44 @@ class WorkerSwitch:
         raise NotImplementedError
 
 
+class NoMappingToSwitch(LookupError):
+    """The function has no event source mapping: pausing it would silently pause nothing."""
+
+
 @dataclass
 class LambdaWorkerSwitch(WorkerSwitch):
-    """Enables or disables a function's event source mappings and waits until AWS has done it."""
+    """Enables or disables a function's event source mappings through Lambda's API
+    (UpdateEventSourceMapping) and waits until Lambda says they are so."""
 
     lambda_client: Any
+    # Disabling lasts until the batches in flight have finished: up to the function's timeout.
+    timeout: float = 300.0
 
     def set_enabled(self, function_name: str, enabled: bool) -> None:
         wanted = "Enabled" if enabled else "Disabled"
-        mappings = self.lambda_client.list_event_source_mappings(FunctionName=function_name)["EventSourceMappings"]
+        pages = self.lambda_client.get_paginator("list_event_source_mappings").paginate(FunctionName=function_name)
+        mappings = [mapping["UUID"] for page in pages for mapping in page["EventSourceMappings"]]
+        if not mappings:
+            raise NoMappingToSwitch(
+                f"{function_name} has no event source mapping to {'enable' if enabled else 'disable'}"
+            )
         for mapping in mappings:
-            self.lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=enabled)
+            # A mapping still Enabling, Disabling or Updating refuses a change (ResourceInUseException).
+            if self._at_rest(mapping) != wanted:
+                self.lambda_client.update_event_source_mapping(UUID=mapping, Enabled=enabled)
         for mapping in mappings:
+            if (state := self._at_rest(mapping)) != wanted:
+                raise RuntimeError(f"event source mapping {mapping} of {function_name} is {state}, not {wanted}")
 
-            def settled(uuid: str = mapping["UUID"]) -> bool | None:
-                state = self.lambda_client.get_event_source_mapping(UUID=uuid)["State"]
-                return True if state == wanted else None
-
-            eventually(settled, timeout=120, interval=2)
+    def _at_rest(self, mapping: str) -> str:
+        deadline = time.monotonic() + self.timeout
+        interval = 0.2
+        while True:
+            state = self.lambda_client.get_event_source_mapping(UUID=mapping)["State"]
+            if state in ("Enabled", "Disabled"):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"event source mapping {mapping} still {state} after {self.timeout:.0f}s")
+            time.sleep(interval)
+            # Lambda takes seconds to minutes on AWS; the control plane's rate limit is low, so ask less often.
+            interval = min(interval * 2, 5.0)

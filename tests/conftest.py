@@ -17,6 +17,7 @@ import pytest
 
 from localcloud.provisioning.deployment import INSTANCE_VARIABLE
 from saga_client import SagaTarget
+from saga_client.operations import slowest_dead_lettering_seconds
 from saga_client.state import NotificationInbox
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -36,13 +37,22 @@ def saga() -> Iterator[SagaTarget]:
     from localcloud import EmbeddedCloud
 
     with EmbeddedCloud.start(PROJECT_DIR, stack="dev") as cloud:
-        yield SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
+        # Workers are paused through Lambda's API, as on a deployed stack (the function host serves it).
+        yield SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
+
+
+# Beyond the queues' own redelivery: EventBridge's delivery, a poll, and the last attempt's run.
+REDELIVERY_MARGIN_SECONDS = 120
 
 
 @pytest.fixture(scope="session")
 def patience(saga: SagaTarget) -> float:
-    """Seconds to wait for the saga to settle: AWS redelivers after the full visibility timeout."""
-    return 600.0 if saga.endpoint_url is None else 30.0
+    """Seconds to wait for the saga to settle. A deployed stack retries a failed message a visibility
+    timeout after each receive until its queue's maxReceiveCount, so waits (the dead-letter tests')
+    allow the slowest queue that long, plus a margin; the embedded cloud retries after a second."""
+    if saga.endpoint_url is not None:
+        return 30.0
+    return slowest_dead_lettering_seconds(saga) + REDELIVERY_MARGIN_SECONDS
 
 
 @pytest.fixture

@@ -133,15 +133,16 @@ class MotoServer:
 
 
 def _serve(port: int, without_patches: Collection[str]) -> None:
-    from localcloud.emulator import faults, patches
+    from localcloud.emulator import faults, lambda_forwarding, patches
 
     patches.apply(without=without_patches)
     faults.apply()
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
-    # moto's ThreadedMotoServer, with the fault-injection control in front of its app.
-    app = faults.control(DomainDispatcherApplication(create_backend_app))
+    # moto's ThreadedMotoServer, with the fault-injection control in front of its app, and in front
+    # of both, Lambda's requests passed to the function host.
+    app = lambda_forwarding.forwarding(faults.control(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     stopped = threading.Event()

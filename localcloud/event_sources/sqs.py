@@ -1,9 +1,11 @@
 """An SQS event source mapping: poll, filter, invoke, delete what succeeded.
 
-Up to `concurrency` batches are in flight at once (the mapping's
-ScalingConfig.MaximumConcurrency): while messages wait and a slot is free, the
+Up to the mapping's ScalingConfig.MaximumConcurrency of batches are in flight
+at once (its `Slots`): while messages wait and a slot is free, the
 poller takes another batch and hands it to the function, which runs it on a free
-instance or starts one, as Lambda scales out a queue's consumers.
+instance or starts one, as Lambda scales out a queue's consumers. Batch size,
+batching window and concurrency are read at every round, so Lambda's
+UpdateEventSourceMapping changes them while the poller runs.
 
 The one deliberate difference from AWS: messages of a failed invocation are
 made visible again after `retry_delay_seconds` (ChangeMessageVisibility)
@@ -44,6 +46,37 @@ _MAX_PER_RECEIVE = 10
 _UNFINISHED = frozenset({"Runtime.ExitError", "Sandbox.Timedout"})
 
 
+class Slots:
+    """How many batches may be in flight at once; the limit can change while batches run."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = max(1, limit)
+        self._taken = 0
+        self._changed = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    def set_limit(self, limit: int) -> None:
+        with self._changed:
+            # A lower limit takes effect as batches in flight finish; none is cut short.
+            self._limit = max(1, limit)
+            self._changed.notify_all()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._taken < self._limit, timeout=timeout):
+                return False
+            self._taken += 1
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            self._taken -= 1
+            self._changed.notify_all()
+
+
 class SqsPoller(threading.Thread):
     def __init__(
         self,
@@ -54,7 +87,8 @@ class SqsPoller(threading.Thread):
         retry_delay_seconds: int,
         switch: MappingSwitch,
         *,
-        concurrency: int = 1,
+        slots: Slots | None = None,
+        concurrency_ceiling: int = 1,
         function_timeout_seconds: int = 0,
         report: Callable[[str], None] = print,
     ) -> None:
@@ -63,7 +97,10 @@ class SqsPoller(threading.Thread):
         self._switch = switch
         self._mapping = mapping
         self._invoke = invoke
-        self._concurrency = max(1, concurrency)
+        # How many batches at once (ScalingConfig.MaximumConcurrency, changed by UpdateEventSourceMapping).
+        self._slots = slots or Slots(1)
+        # The most batches it may ever run at once (the function's own limit): its thread pool's size.
+        self._ceiling = max(1, concurrency_ceiling, self._slots.limit)
         self._report = report
         self._stopping = stop
         self._retry_delay = retry_delay_seconds
@@ -74,8 +111,8 @@ class SqsPoller(threading.Thread):
         self._partial = "ReportBatchItemFailures" in mapping.function_response_types
 
     def run(self) -> None:
-        slots = threading.BoundedSemaphore(self._concurrency)
-        with ThreadPoolExecutor(self._concurrency, thread_name_prefix=self.name) as batches:
+        slots = self._slots
+        with ThreadPoolExecutor(self._ceiling, thread_name_prefix=self.name) as batches:
             while not self._stopping.is_set():
                 if not slots.acquire(timeout=0.2):
                     continue
@@ -97,7 +134,7 @@ class SqsPoller(threading.Thread):
                         self._switch.leave()
                         slots.release()
 
-    def _process_in_slot(self, records: list[dict[str, Any]], slots: threading.BoundedSemaphore) -> None:
+    def _process_in_slot(self, records: list[dict[str, Any]], slots: Slots) -> None:
         try:
             self._process(records)
         except Exception:

@@ -1,4 +1,4 @@
-"""Enabling and disabling a function's event source mappings, as Lambda's UpdateEventSourceMapping does.
+"""Enabling and disabling an event source mapping's poller, as Lambda's UpdateEventSourceMapping does.
 
 Disabling waits until every batch in flight has finished, so once it returns no new
 message is taken: they wait in the queue (or the stream) until the mappings are
@@ -13,9 +13,10 @@ from collections.abc import Iterator
 
 
 class MappingSwitch:
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self._enabled = threading.Event()
-        self._enabled.set()
+        if enabled:
+            self._enabled.set()
         self._busy = 0
         self._idle = threading.Condition()
 

@@ -9,6 +9,7 @@ per stream shard. The Lambda Invoke API here is what the HTTP gateway calls.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.request
@@ -19,11 +20,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from localcloud.emulator.lambda_forwarding import register_lambda_endpoint
 from localcloud.event_sources.dynamodb_stream import StreamPoller
-from localcloud.event_sources.sqs import SqsPoller
-from localcloud.event_sources.switch import MappingSwitch
+from localcloud.event_sources.sqs import Slots, SqsPoller
+from localcloud.functions.control_plane import LambdaControlPlane
 from localcloud.functions.instance import INVOKE_PATH, FunctionInstance, FunctionLog, launch_instance
 from localcloud.functions.invoke_api import Invocable, serve_invocations
+from localcloud.functions.mappings import LiveMapping
 from localcloud.functions.pool import InstancePool
 from localcloud.lambda_runtime.invoker import Invocation
 from localcloud.provisioning.deployment import DeployedFunction, Deployment, EventSourceMappingSpec, state_dir
@@ -61,7 +64,7 @@ class FunctionHost:
         self._unreserved = unreserved_concurrency
         self._pools: dict[str, InstancePool] = {}
         self._logs: dict[str, FunctionLog] = {}
-        self._switches: dict[str, MappingSwitch] = {}
+        self._mappings: dict[str, list[LiveMapping]] = {}
         self._stop = threading.Event()
         self._api: Any = None
         directory = state_dir(Path(deployment.project_dir), deployment.stack)
@@ -77,12 +80,21 @@ class FunctionHost:
             with ThreadPoolExecutor(max(1, len(self._pools))) as starting:
                 # list() re-raises the first start that failed.
                 list(starting.map(InstancePool.start_one, self._pools.values()))
-            self._api = serve_invocations(self._find)
+            pollers = []
             for function in self._deployment.functions:
-                self._switches[function.name] = MappingSwitch()
+                self._mappings[function.name] = []
                 for mapping in self._deployment.mappings_for(function.name):
-                    if mapping.enabled:
-                        self._poller(function, mapping).start()
+                    live, poller = self._poller(function, mapping)
+                    self._mappings[function.name].append(live)
+                    pollers.append(poller)
+            reserved = {f.name: f.reserved_concurrency for f in self._deployment.functions}
+            every_mapping = [m for mappings in self._mappings.values() for m in mappings]
+            control_plane = LambdaControlPlane(self._deployment.functions, every_mapping, reserved)
+            self._api = serve_invocations(self._find, control_plane)
+            # A disabled mapping's poller starts too, waiting at its switch until it is enabled.
+            for poller in pollers:
+                poller.start()
+            register_lambda_endpoint(self._deployment.endpoint_url, self.lambda_endpoint_url)
         except BaseException:
             self.stop()
             raise
@@ -102,29 +114,35 @@ class FunctionHost:
 
         return InstancePool(function, limit, launch, self._start_timeout)
 
-    def _poller(self, function: DeployedFunction, mapping: EventSourceMappingSpec) -> threading.Thread:
+    def _poller(
+        self, function: DeployedFunction, mapping: EventSourceMappingSpec
+    ) -> tuple[LiveMapping, threading.Thread]:
         pool = self._pools[function.name]
-        invoke = partial(pool.invoke, wait=True)
         log = self._logs[function.name]
         report = partial(log.write, f"{function.logical_name} {mapping.logical_name}")
-        switch = self._switches[function.name]
         endpoint = self._deployment.endpoint_url
         if mapping.source_type == "sqs":
             # Lambda's own ceiling for a queue is far above what the function may run; the function's wins.
-            concurrency = min(mapping.maximum_concurrency or pool.limit, pool.limit)
-            return SqsPoller(
+            slots = Slots(1)
+            live = LiveMapping(mapping, function.arn, concurrency_ceiling=pool.limit, set_concurrency=slots.set_limit)
+            slots.set_limit(live.effective_concurrency())
+            poller = SqsPoller(
                 mapping,
-                invoke,
+                live.recording(partial(pool.invoke, wait=True)),
                 endpoint,
                 self._stop,
                 self._retry_delay,
-                switch,
-                concurrency=concurrency,
+                live.switch,
+                slots=slots,
+                concurrency_ceiling=pool.limit,
                 function_timeout_seconds=function.timeout,
                 report=report,
             )
-        return StreamPoller(
-            mapping, invoke, function.arn, endpoint, self._stop, self._retry_delay, switch, report=report
+            return live, poller
+        live = LiveMapping(mapping, function.arn, concurrency_ceiling=1)
+        invoke = live.recording(partial(pool.invoke, wait=True))
+        return live, StreamPoller(
+            mapping, invoke, function.arn, endpoint, self._stop, self._retry_delay, live.switch, report=report
         )
 
     def _find(self, name: str) -> Invocable | None:
@@ -168,8 +186,9 @@ class FunctionHost:
     def set_enabled(self, function_name: str, enabled: bool) -> None:
         """Enable or disable the function's event source mappings (Lambda's UpdateEventSourceMapping).
 
-        Returns once no batch is in flight any more (or the pollers run again)."""
-        self._switches[self._deployment.function(function_name).name].set_enabled(enabled, timeout=60)
+        Returns once they are Disabled (no batch in flight any more) or Enabled."""
+        for mapping in self._mappings[self._deployment.function(function_name).name]:
+            mapping.set_enabled(enabled)
 
     def invoke(self, function_name: str, event: Any, timeout: float = 30.0) -> Any:
         request = urllib.request.Request(
@@ -190,6 +209,9 @@ class FunctionHost:
     def stop(self) -> None:
         self._stop.set()
         if self._api is not None:
+            # The moto server may be gone already; then there is nobody left to tell.
+            with contextlib.suppress(OSError):
+                register_lambda_endpoint(self._deployment.endpoint_url, None)
             self._api.shutdown()
             self._api.server_close()
             self._api = None

@@ -1,18 +1,22 @@
 """The Lambda Invoke API: POST /2015-03-31/functions/<name>/invocations.
 
 The function host serves it for every function (throttling beyond a function's
-concurrency as Lambda does); each instance serves it for its own handler.
+concurrency as Lambda does), and beside it Lambda's control plane for those functions
+and their event source mappings (control_plane.py); each instance serves Invoke for
+its own handler.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from localcloud.functions.instance import REQUEST_ID_HEADER
+from localcloud.functions.mappings import ControlPlaneError
 from localcloud.lambda_runtime.invoker import Invocation
 
 
@@ -37,10 +41,40 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
-def serve_invocations(find: Callable[[str], Invocable | None]) -> ThreadingHTTPServer:
+class ControlPlane(Protocol):
+    def handles(self, method: str, path: str) -> bool: ...
+
+    def answer(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
+        """Lambda's status and body; raises ControlPlaneError for Lambda's error answers."""
+        ...
+
+
+def serve_invocations(
+    find: Callable[[str], Invocable | None], control_plane: ControlPlane | None = None
+) -> ThreadingHTTPServer:
     """Start serving on a free port of 127.0.0.1; the caller reads `server_address`."""
 
     class InvokeHandler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self._control_plane("GET")
+
+        def do_PUT(self) -> None:
+            self._control_plane("PUT")
+
+        def _control_plane(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            if control_plane is None or not control_plane.handles(method, self.path):
+                unknown = {"x-amzn-ErrorType": "UnknownOperationException"}
+                self._reply(404, {"Type": "User", "message": "Unknown path"}, unknown)
+                return
+            try:
+                status, body = control_plane.answer(method, self.path, raw)
+            except ControlPlaneError as error:
+                self._reply(error.status, error.body, {"x-amzn-ErrorType": error.code})
+                return
+            self._reply(status, body, {"X-Amzn-RequestId": str(uuid.uuid4())})
+
         def do_POST(self) -> None:
             parts = self.path.split("?")[0].strip("/").split("/")
             if len(parts) != 4 or parts[:2] != ["2015-03-31", "functions"] or parts[3] != "invocations":
@@ -83,7 +117,8 @@ def serve_invocations(find: Callable[[str], Invocable | None]) -> ThreadingHTTPS
                 self._reply(200, invocation.result, headers)
 
         def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            payload = b"" if status in (202, 204) else json.dumps(body).encode()
+            # Invoke's 202 (an event queued) has no body; UpdateEventSourceMapping's 202 has one.
+            payload = b"" if status in (202, 204) and body is None else json.dumps(body).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

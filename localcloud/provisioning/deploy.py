@@ -135,7 +135,7 @@ def _assemble(
     for record in records.get("functions", []):
         code_dir = functions_dir / record["name"]
         code_archives.materialize(record["code"], code_dir)
-        fields = {k: v for k, v in record.items() if k not in ("code", "role", "log_format")}
+        fields = {k: v for k, v in record.items() if k != "code"}
         functions.append(DeployedFunction(**fields, code_dir=str(code_dir)))
     known = {f.name for f in functions}
     mappings = []

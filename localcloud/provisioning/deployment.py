@@ -24,6 +24,9 @@ class DeployedFunction:
     layers: list[str] = field(default_factory=list)
     # Lambda's reserved concurrency: the most instances the function may run at once (None: unreserved).
     reserved_concurrency: int | None = None
+    # What Lambda's GetFunctionConfiguration reports: the execution role and the log format.
+    role: str = ""
+    log_format: str = "Text"
 
 
 @dataclass

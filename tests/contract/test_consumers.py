@@ -34,6 +34,7 @@ from saga_events.validation import validate_event
 
 from contracts import load_catalog
 from contracts.sealed import sealed_field
+from saga_client.operations import every_item
 from tests.harness.cloud import Cloud, mocked_cloud
 from tests.harness.declared_stack import DeclaredTable, declared_stack
 from tests.harness.generation import event_data
@@ -610,12 +611,14 @@ CANCELS = {
 
 def order_state(consumer: Consumer, order_id: str) -> tuple[str, str | None, list[str], list[str]]:
     """Status, cancellation reason, the outbox's event types, and the ids on the timeline."""
-    items = consumer.cloud.dynamodb.query(
+    items = every_item(
+        consumer.cloud.dynamodb,
+        "query",
         TableName=consumer.table("ORDERS_TABLE"),
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": f"ORDER#{order_id}"}},
         ConsistentRead=True,
-    )["Items"]
+    )
     [order] = [i for i in items if i["sk"]["S"] == "ORDER"]
     timeline = [i for i in items if i["sk"]["S"].startswith("TIMELINE#")]
     outbox = [json.loads(i["event"]["S"]) for i in timeline if i["kind"]["S"] == "outbox"]

@@ -15,7 +15,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from saga_client.operations import cancel_order, get_order, place_order, seed_stock, stock_level
+from saga_client.operations import cancel_order, every_item, get_order, place_order, seed_stock, stock_level
 from saga_client.state import SagaState
 from tests.e2e.orders import an_order, settled_order
 
@@ -48,12 +48,14 @@ def with_token(saga, token, method="POST", path="/orders", body=None):
 
 
 def orders_of(saga, customer_id):
-    items = saga.client("dynamodb").scan(
+    items = every_item(
+        saga.client("dynamodb"),
+        "scan",
         TableName=saga.table("order", "orders"),
         FilterExpression="customerId = :c",
         ExpressionAttributeValues={":c": {"S": customer_id}},
         ConsistentRead=True,
-    )["Items"]
+    )
     return [item for item in items if item["sk"]["S"] == "ORDER"]
 
 

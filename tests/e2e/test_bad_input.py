@@ -8,6 +8,7 @@ import pytest
 
 from saga_client.operations import (
     event_log,
+    every_item,
     get_order,
     place_order,
     reservation,
@@ -24,12 +25,14 @@ pytestmark = pytest.mark.xdist_group("running-system")
 def orders_of(saga, customer):
     """The orders stored for a customer (signed in by name), read from the orders table itself."""
     table = saga.table("order", "orders")
-    items = saga.client("dynamodb").scan(
+    items = every_item(
+        saga.client("dynamodb"),
+        "scan",
         TableName=table,
         FilterExpression="customerId = :c",
         ExpressionAttributeValues={":c": {"S": saga.customer_id(customer)}},
         ConsistentRead=True,
-    )["Items"]
+    )
     return [item for item in items if item["sk"]["S"] == "ORDER"]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from contracts import load_catalog
 from saga_client.operations import (
+    count_items,
     event_log,
     get_order,
     place_order,
@@ -48,7 +49,7 @@ def drained(saga, timeout):
 def table_sizes(saga, context):
     db = saga.client("dynamodb")
     return {
-        table: db.scan(TableName=name, Select="COUNT", ConsistentRead=True)["Count"]
+        table: count_items(db, "scan", TableName=name, ConsistentRead=True)
         for table, name in saga.context(context)["tables"].items()
     }
 

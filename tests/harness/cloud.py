@@ -22,6 +22,7 @@ from moto import mock_aws
 from saga_events.sealing import FIELD_KEY, SEALED_FIELD_KEYS
 
 from localcloud.emulator.patches import kms_key_pairs_on_first_use
+from saga_client.operations import every_item
 from tests.harness.declared_stack import DeclaredFunction, DeclaredStack, DeclaredTable
 from tests.harness.lambda_events import REGION
 
@@ -98,7 +99,7 @@ class Cloud:
         return bodies
 
     def items(self, table: str) -> list[dict[str, Any]]:
-        return self.dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+        return every_item(self.dynamodb, "scan", TableName=table, ConsistentRead=True)
 
     def snapshot(self, tables: Iterable[str]) -> dict[str, list[str]]:
         """Every item of the tables, comparable before and after."""

@@ -7,6 +7,7 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
+from saga_client.operations import every_item
 from saga_client.orders import order_request
 from tests.harness.declared_stack import declared_stack
 from tests.harness.lambda_events import LambdaContextStub, http_api_event
@@ -32,7 +33,7 @@ def raw_post(body: str, *, base64_encoded: bool = False) -> dict:
 
 
 def stored_orders(cloud, function):
-    items = cloud.dynamodb.scan(TableName=function.environment["ORDERS_TABLE"], ConsistentRead=True)["Items"]
+    items = every_item(cloud.dynamodb, "scan", TableName=function.environment["ORDERS_TABLE"], ConsistentRead=True)
     return [item for item in items if item["sk"]["S"] == "ORDER"]
 
 

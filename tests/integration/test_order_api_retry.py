@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from saga_client.operations import every_item
 from saga_client.orders import order_request
 from tests.harness.declared_stack import declared_stack
 from tests.harness.lambda_events import LambdaContextStub, http_api_event
@@ -26,7 +27,7 @@ def post(module, body, key, customer="customer-tests"):
 
 
 def scan(cloud, table):
-    return cloud.dynamodb.scan(TableName=table, ConsistentRead=True)["Items"]
+    return every_item(cloud.dynamodb, "scan", TableName=table, ConsistentRead=True)
 
 
 def test_retry_after_a_crash_answers_the_stored_order(cloud, api):

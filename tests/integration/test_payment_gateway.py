@@ -15,6 +15,8 @@ from moto import mock_aws
 from payment.domain import Captured, Declined, DeclineReason, Money
 from payment.gateway import GatewayUnavailable, SimulatedGateway, UnknownCharge
 
+from saga_client.operations import every_item
+
 TABLE = "gateway"
 EUROS = Money(2500, "EUR")
 
@@ -48,7 +50,9 @@ def record(dynamodb, charge_key: str) -> dict[str, str]:
 
 def charges(dynamodb) -> list[dict]:
     """What the provider took: its charge records, not its idempotency keys."""
-    return [item for item in dynamodb.scan(TableName=TABLE)["Items"] if item["chargeKey"]["S"].startswith("charge#")]
+    return [
+        item for item in every_item(dynamodb, "scan", TableName=TABLE) if item["chargeKey"]["S"].startswith("charge#")
+    ]
 
 
 def without_times(item: dict[str, str], *names: str) -> dict[str, str]:
@@ -98,7 +102,7 @@ def test_asking_again_with_the_same_key_never_charges_twice(gateway, dynamodb):
     first = gateway.charge("order-1", "tok_visa", EUROS)
     assert gateway.charge("order-1", "tok_visa", EUROS) == first
     assert gateway.charge("order-2", "tok_visa", EUROS) != first
-    assert len(dynamodb.scan(TableName=TABLE)["Items"]) == 4  # a key and a charge per order
+    assert len(every_item(dynamodb, "scan", TableName=TABLE)) == 4  # a key and a charge per order
 
 
 def test_a_flaky_token_fails_each_key_once_then_captures(gateway, dynamodb):
@@ -184,7 +188,7 @@ def test_a_write_that_loses_to_a_conflict_is_a_transient_failure(dynamodb):
     failing = SimulatedGateway(RacingClient(dynamodb, conflict), TABLE)
     with pytest.raises(GatewayUnavailable, match=r"^the gateway could not settle the charge; nothing was charged$"):
         failing.charge("order-1", "tok_visa", EUROS)
-    assert dynamodb.scan(TableName=TABLE)["Items"] == []
+    assert every_item(dynamodb, "scan", TableName=TABLE) == []
 
 
 def test_other_provider_errors_are_not_mistaken_for_a_settled_charge(dynamodb):

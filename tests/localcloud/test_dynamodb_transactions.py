@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcloud.emulator.clients import client
+from saga_client.operations import every_item
 from tests.localcloud.bare_moto import shard_iterator, streamed_table
 
 
@@ -52,12 +53,14 @@ def _records(endpoint_url: str, iterator: str) -> list[dict[str, Any]]:
 
 
 def _everything(dynamodb: Any, table: str, order: str) -> list[dict[str, Any]]:
-    return dynamodb.query(
+    return every_item(
+        dynamodb,
+        "query",
         TableName=table,
         KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": order}},
         ConsistentRead=True,
-    )["Items"]
+    )
 
 
 def test_a_cancelled_transaction_changes_nothing_and_reports_each_item_in_order(bare_moto, orders):

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from localcloud.emulator.clients import client
 from localcloud.emulator.server import MotoServer
+from saga_client.operations import count_items
 from tests.localcloud.bare_moto import model_counts, shard_iterator, streamed_table
 
 
@@ -19,7 +20,7 @@ def _item(order: str, sk: str, version: int) -> dict[str, Any]:
 
 
 def _live_items(dynamodb: Any) -> int:
-    return sum(dynamodb.scan(TableName=name, Select="COUNT")["Count"] for name in dynamodb.list_tables()["TableNames"])
+    return sum(count_items(dynamodb, "scan", TableName=name) for name in dynamodb.list_tables()["TableNames"])
 
 
 def test_transactions_and_updates_leave_no_item_or_table_copies(bare_moto):
