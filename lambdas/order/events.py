@@ -94,3 +94,20 @@ def order_confirmed(order: Order, causation_id: str, now: datetime, *, source: s
         causation_id=causation_id,
         time=now,
     )
+
+
+def order_deadline_passed(order: Order, causation_id: str, now: datetime, *, source: str) -> dict[str, Any]:
+    assert order.deadline is not None
+    return new_event(
+        "order.deadline-passed",
+        {
+            "orderId": order.order_id,
+            "customerId": order.customer_id,
+            "deadline": order.deadline.isoformat(),
+            "passedAt": now.isoformat(),
+        },
+        source=source,
+        correlation_id=order.order_id,
+        causation_id=causation_id,
+        time=now,
+    )
