@@ -91,7 +91,12 @@ order = bounded_context(
         queue_worker(["orders"], entry_point="worker.handle", publishes=False),
         # Ends the sagas of orders still open after their deadline (through the outbox too).
         FunctionSpec(
-            "sweeper", "sweeper.handle", tables=["orders"], trigger="schedule", schedule=settings.sweeper_schedule
+            "sweeper",
+            "sweeper.handle",
+            tables=["orders"],
+            trigger="schedule",
+            schedule=settings.sweeper_schedule,
+            indexes=["orders/open-orders-by-deadline"],
         ),
     ],
     environment={

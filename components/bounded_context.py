@@ -80,6 +80,8 @@ class FunctionSpec:
     seals_fields: bool = False
     # For a schedule trigger: a Scheduler expression, e.g. "rate(1 minute)".
     schedule: str | None = None
+    # "table/index" names of the secondary indexes it queries (any other function queries none).
+    indexes: Sequence[str] = ()
 
 
 def queue_worker(
@@ -165,7 +167,7 @@ class BoundedContext(pulumi.ComponentResource):
                 if not spec.schedule:
                     raise ValueError(f"{name} {spec.name}: a scheduled function needs its schedule expression")
                 self.schedules[spec.name] = FunctionSchedule(
-                    f"{name}-{spec.name}", self.functions[spec.name].function, spec.schedule, opts=self._child
+                    f"{name}-{spec.name}-schedule", self.functions[spec.name].function, spec.schedule, opts=self._child
                 )
 
         alarms.for_context(
@@ -207,7 +209,13 @@ class BoundedContext(pulumi.ComponentResource):
             attributes=attributes,
             global_secondary_indexes=[
                 aws.dynamodb.TableGlobalSecondaryIndexArgs(
-                    name=index.name, hash_key=index.hash_key, range_key=index.range_key, projection_type="KEYS_ONLY"
+                    name=index.name,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=key, key_type=kind)
+                        for key, kind in ((index.hash_key, "HASH"), (index.range_key, "RANGE"))
+                        if key
+                    ],
+                    projection_type="KEYS_ONLY",
                 )
                 for index in spec.indexes
             ]
@@ -256,11 +264,7 @@ class BoundedContext(pulumi.ComponentResource):
 
     def _permissions(self, spec: FunctionSpec) -> pulumi.Output[list[policies.Statement]]:
         """Exactly what this function's trigger and spec need, on this context's resources only."""
-        indexes = [
-            self.tables[table].arn.apply(lambda arn, index=index.name: f"{arn}/index/{index}")
-            for table in _tables_of(spec)
-            for index in self._table_spec(table).indexes
-        ]
+        indexes = [self._index_arn(*name.split("/", 1)) for name in spec.indexes]
         arns: dict[str, pulumi.Input[list[str]]] = {
             "tables": pulumi.Output.all(*[self.tables[table].arn for table in _tables_of(spec)]),
             "indexes": pulumi.Output.all(*indexes),
@@ -439,6 +443,11 @@ class BoundedContext(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[function.role_policy]),
         )
+
+    def _index_arn(self, table: str, index: str) -> pulumi.Output[str]:
+        if index not in {declared.name for declared in self._table_spec(table).indexes}:
+            raise ValueError(f"{self._name}: table {table} declares no index {index}")
+        return self.tables[table].arn.apply(lambda arn: f"{arn}/index/{index}")
 
     def _table_spec(self, name: str) -> TableSpec:
         return next(spec for spec in self._tables if spec.name == name)

@@ -51,7 +51,7 @@ class FunctionSchedule(pulumi.ComponentResource):
             opts=child,
         )
         self.schedule = aws.scheduler.Schedule(
-            f"{name}-schedule",
+            name,
             group_name=self.group.name,
             schedule_expression=expression,
             # On time: a sweep an operator expects every minute should not drift by minutes.
