@@ -118,4 +118,3 @@ def test_a_disabled_schedule_never_runs_and_a_one_time_schedule_runs_once(bare_m
     assert [name for name, _ in invoked if name in (off, once)] == [once]
     # Without an Input, Scheduler sends an empty JSON object.
     assert [json.loads(payload) for name, payload in invoked if name == once] == [{}]
-
