@@ -78,8 +78,7 @@ def stuck(saga, patience):
     mug = SkuFactory()("mug")
     seed_stock(saga, {mug: 4})
     orders = {
-        token: place(saga, an_order((mug, 1), token=token)).body["orderId"]
-        for token in (NEVER_COMPLETES, ANSWER_LOST)
+        token: place(saga, an_order((mug, 1), token=token)).body["orderId"] for token in (NEVER_COMPLETES, ANSWER_LOST)
     }
     letters = {}
     for token, order_id in orders.items():
