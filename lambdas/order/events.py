@@ -67,7 +67,9 @@ def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any],
     )
 
 
-def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime, *, source: str) -> dict[str, Any]:
+def order_cancelled(
+    order: Order, causation_id: str, detail: str, now: datetime, *, source: str, event_id: str | None = None
+) -> dict[str, Any]:
     assert order.cancellation_reason is not None
     return new_event(
         "order.cancelled",
@@ -82,6 +84,7 @@ def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime,
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,
+        event_id=event_id,
     )
 
 
@@ -96,7 +99,9 @@ def order_confirmed(order: Order, causation_id: str, now: datetime, *, source: s
     )
 
 
-def order_deadline_passed(order: Order, causation_id: str, now: datetime, *, source: str) -> dict[str, Any]:
+def order_deadline_passed(
+    order: Order, causation_id: str, now: datetime, *, source: str, event_id: str | None = None
+) -> dict[str, Any]:
     assert order.deadline is not None
     return new_event(
         "order.deadline-passed",
@@ -110,4 +115,5 @@ def order_deadline_passed(order: Order, causation_id: str, now: datetime, *, sou
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,
+        event_id=event_id,
     )

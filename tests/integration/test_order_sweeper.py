@@ -81,10 +81,12 @@ def test_the_index_holds_open_orders_past_their_deadline_and_nothing_else(sweepe
 
 
 def test_an_overdue_pending_order_is_cancelled_timeout_once_however_often_the_sweep_runs(sweeper):
-    order = stored(sweeper, an_order())
+    order, other = stored(sweeper, an_order()), stored(sweeper, an_order())
 
-    assert sweep(sweeper) == {"resolved": {"CANCEL": 1}}
+    assert sweep(sweeper) == {"resolved": {"CANCEL": 2}}
     assert sweep(sweeper, "exec-2") == {"resolved": {}}
+    # One run, two orders: two events, each its own id (consumers drop a repeated id).
+    [other_cancelled] = outbox(sweeper, other.order_id)
 
     after = sweeper.store.get(order.order_id)
     assert (after.status.value, after.cancellation_reason) == ("CANCELLED", Reason.TIMEOUT)
@@ -94,6 +96,7 @@ def test_an_overdue_pending_order_is_cancelled_timeout_once_however_often_the_sw
         "TIMEOUT",
         "exec-1",
     )
+    assert other_cancelled["id"] != cancelled["id"]
     assert sweeper.store.overdue(datetime.now(UTC), limit=100) == []
 
 
