@@ -175,7 +175,7 @@ class OverdueStep(Enum):
     # Stock is held and a charge may be in doubt (the gateway down past every retry): only payment
     # can find out from the gateway whether money was taken, so it is asked first.
     ASK_PAYMENT = "tell payment the deadline passed, so it settles the charge with the gateway"
-    WAIT_FOR_PAYMENT = "payment was told; give it the grace to answer"
+    WAIT_FOR_PAYMENT = "payment was told; give the saga the grace to finish on its answer"
     CANCEL = "cancel the order with reason TIMEOUT"
 
 
@@ -186,17 +186,16 @@ def overdue_step(order: Order, now: datetime, grace: timedelta) -> OverdueStep:
     has not reported): payment settles it with the gateway and reports the real outcome, which
     confirms or cancels the order as any outcome does. Pending, nothing was charged; paid, the
     charge is known and the saga is stuck after it: either way the order is cancelled at once, and
-    the cancellation compensates as any does. An order payment could not settle within `grace`
-    is cancelled too.
+    the cancellation compensates as any does. Once payment was asked, the saga has `grace` to finish
+    on its answer (a capture it reports still has to be shipped), whatever the order's status
+    meanwhile; an order still open after it is cancelled too.
     """
     if not order.is_open or order.deadline is None or now < order.deadline:
         return OverdueStep.NOTHING
-    if order.status is not OrderStatus.STOCK_RESERVED:
-        return OverdueStep.CANCEL
-    if order.deadline_passed_at is None:
+    if order.deadline_passed_at is not None:
+        return OverdueStep.WAIT_FOR_PAYMENT if now < order.deadline_passed_at + grace else OverdueStep.CANCEL
+    if order.status is OrderStatus.STOCK_RESERVED:
         return OverdueStep.ASK_PAYMENT
-    if now < order.deadline_passed_at + grace:
-        return OverdueStep.WAIT_FOR_PAYMENT
     return OverdueStep.CANCEL
 
 

@@ -159,6 +159,15 @@ def test_an_overdue_order_holding_stock_asks_payment_first_then_waits_out_the_gr
         deadline_passed(told, due + GRACE)
 
 
+def test_a_capture_payment_reports_at_the_deadline_gets_the_grace_to_be_shipped():
+    told = deadline_passed(at(an_order(), OrderStatus.STOCK_RESERVED), NOW + TIME_ALLOWED)
+    paid = payment_captured(told)
+    assert (paid.status, paid.deadline_passed_at) == (OrderStatus.PAID, told.deadline_passed_at)
+    assert overdue_step(paid, NOW + TIME_ALLOWED + GRACE / 2, GRACE) is OverdueStep.WAIT_FOR_PAYMENT
+    assert overdue_step(paid, NOW + TIME_ALLOWED + GRACE, GRACE) is OverdueStep.CANCEL
+    assert overdue_step(shipment_scheduled(paid), NOW + TIME_ALLOWED + GRACE, GRACE) is OverdueStep.NOTHING
+
+
 def test_an_order_placed_before_deadlines_existed_is_never_swept():
     order = replace(at(an_order(), OrderStatus.STOCK_RESERVED), deadline=None)
     assert overdue_step(order, NOW + TIME_ALLOWED * 10, GRACE) is OverdueStep.NOTHING
