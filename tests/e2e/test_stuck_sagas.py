@@ -1,4 +1,5 @@
-"""Stuck sagas end: an order whose payment is stuck in CHARGING (the gateway failed every retry, and
+"""Stuck sagas end. An order stuck before any payment (its reservation never came) is cancelled with
+reason TIMEOUT at once. An order whose payment is stuck in CHARGING (the gateway failed every retry, and
 the message was dead-lettered) is resolved after its deadline by the scheduled sweeper. Payment
 asks the gateway what became of the charge: one that never completed is voided and the order is
 CANCELLED with reason TIMEOUT, compensated as any cancellation; one the gateway captured though its
@@ -8,8 +9,11 @@ dead-lettered charge changes nothing: never a second charge.
 Waits derive from the stack: its order deadline and the sweeper's schedule (stack outputs).
 """
 
+import contextlib
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 
@@ -24,6 +28,8 @@ pytestmark = pytest.mark.xdist_group("running-system")
 # The gateway's simulation (lambdas/payment/gateway.py): every charge attempt times out before the
 # provider charges; or the provider captures at the first attempt and every answer is lost.
 NEVER_COMPLETES, ANSWER_LOST = "tok_unreachable", "tok_unanswered"
+# An order whose reservation never arrives (inventory's worker paused): no payment was ever asked.
+PENDING = "pending"
 _UNITS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
@@ -72,11 +78,12 @@ def timeline(state) -> list[str]:
 @pytest.fixture(scope="module")
 def stuck(saga, patience):
     """Two orders, both stuck in CHARGING with their charge dead-lettered: one the gateway never
-    completed, one it captured without anyone hearing."""
+    completed, one it captured without anyone hearing. And a third stuck before any payment: its
+    reservation waits in inventory's paused queue (`resume_inventory` lets it go)."""
     from tests.conftest import SkuFactory
 
-    mug = SkuFactory()("mug")
-    seed_stock(saga, {mug: 4})
+    mug, lamp = SkuFactory()("mug"), SkuFactory()("lamp")
+    seed_stock(saga, {mug: 4, lamp: 2})
     orders = {
         token: place(saga, an_order((mug, 1), token=token)).body["orderId"] for token in (NEVER_COMPLETES, ANSWER_LOST)
     }
@@ -87,7 +94,41 @@ def stuck(saga, patience):
         )
         assert payment(saga, order_id)["status"] == "CHARGING"
         assert get_status(saga, order_id) == "STOCK_RESERVED"
-    return mug, orders, letters
+    with contextlib.ExitStack() as inventory:
+        inventory.enter_context(saga.paused("inventory"))
+        orders[PENDING] = place(saga, an_order((lamp, 1))).body["orderId"]
+        yield Stuck(mug, lamp, orders, letters, inventory.close)
+
+
+@dataclass
+class Stuck:
+    mug: str
+    lamp: str
+    orders: dict[str, str]
+    letters: dict[str, dict]
+    resume_inventory: Callable[[], None]
+
+
+def test_an_order_stuck_before_any_payment_is_cancelled_timeout_at_once(saga, stuck, inbox, patience):
+    order_id = stuck.orders[PENDING]
+
+    settled_order(saga, order_id, {"CANCELLED"}, beyond_the_deadline(saga, patience))
+    stuck.resume_inventory()
+    assert wait_until_quiet(saga, ["inventory", "payment", "shipping", "notification", "order"], patience)
+
+    state = SagaState.read(saga, order_id)
+    assert (state.order["cancellationReason"], state.order["status"]) == ("TIMEOUT", "CANCELLED")
+    # Nothing to ask payment: the order was cancelled directly, and every context undid its part.
+    assert "order.deadline-passed" not in timeline(state)
+    assert stock_level(saga, stuck.lamp) == 2
+    # The late order.placed is refused (the cancellation came first) or reserved and then released.
+    assert state.reservation["status"] in {"CANCELLED", "RELEASED"}
+    assert state.payment["status"] == "CANCELLED"
+    assert state.charges == ()
+    assert state.shipment["status"] == "CANCELLED"
+    assert [m["kind"] for m in eventually(lambda: inbox.messages_for(order_id) or None, timeout=patience)] == [
+        "order.cancelled"
+    ]
 
 
 def get_status(saga, order_id: str) -> str:
@@ -99,7 +140,7 @@ def beyond_the_deadline(saga, patience: float) -> float:
 
 
 def test_a_charge_that_never_completed_is_voided_and_the_order_cancelled_timeout(saga, stuck, inbox, patience):
-    mug, orders, letters = stuck
+    mug, orders, letters = stuck.mug, stuck.orders, stuck.letters
     order_id = orders[NEVER_COMPLETES]
 
     settled_order(saga, order_id, {"CANCELLED"}, beyond_the_deadline(saga, patience))
@@ -130,7 +171,7 @@ def test_a_charge_that_never_completed_is_voided_and_the_order_cancelled_timeout
 
 
 def test_a_charge_the_gateway_captured_unheard_confirms_the_order(saga, stuck, inbox, patience):
-    mug, orders, letters = stuck
+    mug, orders, letters = stuck.mug, stuck.orders, stuck.letters
     order_id = orders[ANSWER_LOST]
 
     settled_order(saga, order_id, {"CONFIRMED"}, beyond_the_deadline(saga, patience))
