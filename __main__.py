@@ -10,6 +10,7 @@ from components.bounded_context import (
     BoundedContext,
     BoundedContextArgs,
     FunctionSpec,
+    IndexSpec,
     TableSpec,
     queue_worker,
 )
@@ -63,7 +64,17 @@ pulumi.export("operationsTopicArn", platform.operations_topic.arn)
 
 order = bounded_context(
     "order",
-    tables=[TableSpec("orders", hash_key="pk", range_key="sk", stream=True, ttl_attribute="expiresAt")],
+    tables=[
+        TableSpec(
+            "orders",
+            hash_key="pk",
+            range_key="sk",
+            stream=True,
+            ttl_attribute="expiresAt",
+            # Open orders alone, by deadline (lambdas/order/store.py): what the sweeper reads.
+            indexes=(IndexSpec("open-orders-by-deadline", hash_key="openShard", range_key="deadline"),),
+        )
+    ],
     functions=[
         FunctionSpec("api", "api.handle", tables=["orders", "idempotency"], trigger="http", seals_fields=True),
         FunctionSpec(
@@ -78,8 +89,25 @@ order = bounded_context(
         ),
         # The order's own events leave through the outbox, so its worker never publishes.
         queue_worker(["orders"], entry_point="worker.handle", publishes=False),
+        # Ends the sagas of orders still open after their deadline (through the outbox too).
+        FunctionSpec(
+            "sweeper",
+            "sweeper.handle",
+            tables=["orders"],
+            trigger="schedule",
+            schedule=settings.sweeper_schedule,
+            indexes=["orders/open-orders-by-deadline"],
+        ),
     ],
+    environment={
+        "ORDER_DEADLINE_SECONDS": str(settings.order_deadline_seconds),
+        "ORDER_DEADLINE_GRACE_SECONDS": str(settings.order_deadline_grace_seconds),
+    },
 )
+# What the stack promises about time: an order is decided this long after it is placed, and the
+# sweeper looks this often (the end-to-end tests wait by them).
+pulumi.export("orderDeadlineSeconds", settings.order_deadline_seconds)
+pulumi.export("sweeperSchedule", settings.sweeper_schedule)
 identity = CustomerIdentity(
     "saga",
     ExternalIssuer(settings.jwt_issuer, settings.jwt_audiences) if settings.jwt_issuer else None,

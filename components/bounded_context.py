@@ -18,6 +18,7 @@ from components.field_keys import field_key_alias, fields_read_by, readers_of_fi
 from components.function import ContextFunction, FunctionArgs
 from components.platform import EventPlatform
 from components.routing import consumed_events_pattern
+from components.schedule import FunctionSchedule
 from components.settings import StackSettings
 from contracts import Catalog
 
@@ -31,12 +32,22 @@ FOURTEEN_DAYS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
+class IndexSpec:
+    """A global secondary index with string keys; KEYS_ONLY: a reader fetches the item it needs."""
+
+    name: str
+    hash_key: str
+    range_key: str | None = None
+
+
+@dataclass(frozen=True)
 class TableSpec:
     name: str
     hash_key: str
     range_key: str | None = None
     stream: bool = False
     ttl_attribute: str | None = None
+    indexes: tuple[IndexSpec, ...] = ()
 
     @property
     def environment_variable(self) -> str:
@@ -57,7 +68,8 @@ class FunctionSpec:
     # string, "<context>.module.function", is derived from it.
     entry_point: str
     tables: Sequence[str]
-    trigger: Literal["queue", "stream", "http"]
+    # "schedule": EventBridge Scheduler invokes it on `schedule` (components/schedule.py).
+    trigger: Literal["queue", "stream", "http", "schedule"]
     publishes: bool = False
     # For a stream trigger: the table whose stream feeds it and the records it wants.
     stream_table: str | None = None
@@ -66,6 +78,10 @@ class FunctionSpec:
     topics: Sequence[str] = ()
     # Builds events with encrypted fields (contracts/sealed.py), so may encrypt for their readers.
     seals_fields: bool = False
+    # For a schedule trigger: a Scheduler expression, e.g. "rate(1 minute)".
+    schedule: str | None = None
+    # "table/index" names of the secondary indexes it queries (any other function queries none).
+    indexes: Sequence[str] = ()
 
 
 def queue_worker(
@@ -143,9 +159,16 @@ class BoundedContext(pulumi.ComponentResource):
         self.forwarding_rule: aws.cloudwatch.EventRule | None = None
         if consumes:
             self._subscribe(self.functions[workers[0].name])
+        self.schedules: dict[str, FunctionSchedule] = {}
         for spec in args.functions:
             if spec.trigger == "stream":
                 self._feed_from_stream(spec)
+            if spec.trigger == "schedule":
+                if not spec.schedule:
+                    raise ValueError(f"{name} {spec.name}: a scheduled function needs its schedule expression")
+                self.schedules[spec.name] = FunctionSchedule(
+                    f"{name}-{spec.name}-schedule", self.functions[spec.name].function, spec.schedule, opts=self._child
+                )
 
         alarms.for_context(
             self,
@@ -168,21 +191,35 @@ class BoundedContext(pulumi.ComponentResource):
             "tables": {table: resource.name for table, resource in self.tables.items()},
             "topics": {topic: resource.arn for topic, resource in self.topics.items()},
             "functions": {function: resource.function.name for function, resource in self.functions.items()},
+            # Which Scheduler schedule invokes which function: an operator's `aws scheduler get-schedule`.
+            "schedules": {function: schedule.schedule.name for function, schedule in self.schedules.items()},
             # Where each function logs (JSON lines): an operator reads why a message failed there.
             "logGroups": {function: resource.log_group.name for function, resource in self.functions.items()},
         }
         self.register_outputs(self.outputs)
 
     def _table(self, spec: TableSpec) -> aws.dynamodb.Table:
-        attributes = [aws.dynamodb.TableAttributeArgs(name=spec.hash_key, type="S")]
-        if spec.range_key:
-            attributes.append(aws.dynamodb.TableAttributeArgs(name=spec.range_key, type="S"))
+        keys = [spec.hash_key, spec.range_key] + [k for i in spec.indexes for k in (i.hash_key, i.range_key)]
+        attributes = [aws.dynamodb.TableAttributeArgs(name=key, type="S") for key in dict.fromkeys(keys) if key]
         return aws.dynamodb.Table(
             f"{self._name}-{spec.name}",
             billing_mode="PAY_PER_REQUEST",
             hash_key=spec.hash_key,
             range_key=spec.range_key,
             attributes=attributes,
+            global_secondary_indexes=[
+                aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                    name=index.name,
+                    key_schemas=[
+                        aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(attribute_name=key, key_type=kind)
+                        for key, kind in ((index.hash_key, "HASH"), (index.range_key, "RANGE"))
+                        if key
+                    ],
+                    projection_type="KEYS_ONLY",
+                )
+                for index in spec.indexes
+            ]
+            or None,
             stream_enabled=spec.stream or None,
             stream_view_type="NEW_AND_OLD_IMAGES" if spec.stream else None,
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True)
@@ -227,8 +264,10 @@ class BoundedContext(pulumi.ComponentResource):
 
     def _permissions(self, spec: FunctionSpec) -> pulumi.Output[list[policies.Statement]]:
         """Exactly what this function's trigger and spec need, on this context's resources only."""
+        indexes = [self._index_arn(*name.split("/", 1)) for name in spec.indexes]
         arns: dict[str, pulumi.Input[list[str]]] = {
             "tables": pulumi.Output.all(*[self.tables[table].arn for table in _tables_of(spec)]),
+            "indexes": pulumi.Output.all(*indexes),
             "topics": pulumi.Output.all(*[self.topics[topic].arn for topic in spec.topics]),
             "bus": self._args.platform.bus.arn,
             "dlq": self.dead_letter_queue.arn,
@@ -241,6 +280,8 @@ class BoundedContext(pulumi.ComponentResource):
             granted = []
             if resolved["tables"]:
                 granted.append(policies.use_tables(resolved["tables"]))
+            if resolved["indexes"]:
+                granted.append(policies.query_indexes(resolved["indexes"]))
             if resolved["topics"]:
                 granted.append(policies.publish_to_topics(resolved["topics"]))
             if spec.publishes:
@@ -402,6 +443,11 @@ class BoundedContext(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[function.role_policy]),
         )
+
+    def _index_arn(self, table: str, index: str) -> pulumi.Output[str]:
+        if index not in {declared.name for declared in self._table_spec(table).indexes}:
+            raise ValueError(f"{self._name}: table {table} declares no index {index}")
+        return self.tables[table].arn.apply(lambda arn: f"{arn}/index/{index}")
 
     def _table_spec(self, name: str) -> TableSpec:
         return next(spec for spec in self._tables if spec.name == name)

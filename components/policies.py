@@ -79,6 +79,20 @@ def use_tables(table_arns: Sequence[str], write: bool = True) -> Statement:
     }
 
 
+def query_indexes(index_arns: Sequence[str]) -> Statement:
+    """Query (only) the named secondary indexes of our own tables."""
+    return {"Sid": "QueryOwnIndexes", "Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": sorted(index_arns)}
+
+
+def invoke_function(function_arn: str) -> Statement:
+    return {
+        "Sid": "InvokeOneFunction",
+        "Effect": "Allow",
+        "Action": ["lambda:InvokeFunction"],
+        "Resource": [function_arn],
+    }
+
+
 def read_stream(stream_arn: str) -> Statement:
     return {
         "Sid": "ReadOwnTableStream",

@@ -15,6 +15,20 @@ import yaml
 
 from components.alarm_rules import DEFAULT_OLDEST_MESSAGE_ALARM_SECONDS, OLDEST_MESSAGE_CONFIG_KEY
 
+# An order not CONFIRMED or CANCELLED this long after it was placed is past its deadline: the
+# sweeper ends its saga, and `ops health` calls it stuck. Fifteen minutes unless the stack sets
+# `orderDeadlineSeconds`: on AWS a message that keeps failing is dead-lettered after visibility
+# timeout x maxReceiveCount (180 s x 5 with the dev stack), so by then every retry a saga step
+# would get has been spent.
+ORDER_DEADLINE_CONFIG_KEY = "orderDeadlineSeconds"
+DEFAULT_ORDER_DEADLINE_SECONDS = 900
+# How long the sweeper gives payment, once told an order's deadline passed, to settle the charge
+# with the gateway before it cancels the order anyway: the same budget of retries again.
+DEFAULT_DEADLINE_GRACE_SECONDS = 900
+# How often the sweeper looks for orders past their deadline (an EventBridge Scheduler expression;
+# a minute is the finest rate Scheduler takes).
+DEFAULT_SWEEPER_SCHEDULE = "rate(1 minute)"
+
 
 @dataclass(frozen=True)
 class StackSettings:
@@ -44,6 +58,9 @@ class StackSettings:
     log_level: str = "INFO"
     # The share of invocations that log everything (DEBUG) whatever the level; None: none.
     log_sample_rate: float | None = None
+    order_deadline_seconds: int = DEFAULT_ORDER_DEADLINE_SECONDS
+    order_deadline_grace_seconds: int = DEFAULT_DEADLINE_GRACE_SECONDS
+    sweeper_schedule: str = DEFAULT_SWEEPER_SCHEDULE
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -69,6 +86,9 @@ class StackSettings:
             jwt_audiences=tuple(config.get_object("jwtAudiences") or ()),
             log_level=config.get("logLevel") or "INFO",
             log_sample_rate=config.get_float("logSampleRate"),
+            order_deadline_seconds=config.get_int(ORDER_DEADLINE_CONFIG_KEY) or DEFAULT_ORDER_DEADLINE_SECONDS,
+            order_deadline_grace_seconds=config.get_int("orderDeadlineGraceSeconds") or DEFAULT_DEADLINE_GRACE_SECONDS,
+            sweeper_schedule=config.get("sweeperSchedule") or DEFAULT_SWEEPER_SCHEDULE,
         )
 
 

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from localcloud.emulator import cognito
 from localcloud.emulator.server import MotoServer
+from localcloud.event_sources.schedules import ScheduleTimer
 from localcloud.faults.injector import FaultInjector
 from localcloud.faults.plan import FaultPlan
 from localcloud.functions.host import FunctionHost
@@ -68,6 +69,16 @@ class EmbeddedCloud:
         self.functions = self._stack.enter_context(
             FunctionHost(self.deployment, retry_delay_seconds=self._retry_delay, echo=self._echo)
         )
+        # EventBridge Scheduler's schedules, which moto keeps but never runs, invoke their functions.
+        timer_log = self.functions.logs_dir / "scheduler.log"
+
+        def report(line: str) -> None:
+            with timer_log.open("a") as log:
+                print(line, file=log)
+            if self._echo:
+                print(line, file=self._echo, flush=True)
+
+        self._stack.enter_context(ScheduleTimer(self.endpoint_url, self.functions.lambda_endpoint_url, report=report))
         invoke = lambda_invoker({f.name: self.functions.invoke_url(f.name) for f in self.deployment.functions})
         # Token issuers' keys, shared by every API: a Cognito pool's come from our moto server.
         endpoint = self.endpoint_url

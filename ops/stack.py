@@ -18,16 +18,10 @@ from typing import Any
 import boto3
 
 from components.alarm_rules import DEFAULT_OLDEST_MESSAGE_ALARM_SECONDS, OLDEST_MESSAGE_CONFIG_KEY
-from components.settings import read_stack_config
+from components.settings import DEFAULT_ORDER_DEADLINE_SECONDS, ORDER_DEADLINE_CONFIG_KEY, read_stack_config
 from saga_client import SagaTarget
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-# An order not CONFIRMED or CANCELLED this long after it was placed is stuck, unless the stack sets
-# `orderDeadlineSeconds`. Fifteen minutes: on AWS a message that keeps failing is dead-lettered
-# after visibility timeout x maxReceiveCount (180 s x 5 with the dev stack), so by then every
-# retry a saga step would get has been spent.
-ORDER_DEADLINE_CONFIG_KEY = "orderDeadlineSeconds"
-DEFAULT_ORDER_DEADLINE_SECONDS = 900
 
 
 class StackNotFound(RuntimeError):
@@ -67,6 +61,7 @@ class Stack:
 
     @property
     def order_deadline_seconds(self) -> int:
+        # The program's own key and default (components/settings.py): the deadline its sweeper enforces.
         return self.setting(ORDER_DEADLINE_CONFIG_KEY, DEFAULT_ORDER_DEADLINE_SECONDS)
 
     @property

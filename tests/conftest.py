@@ -8,9 +8,11 @@ runs these same scenarios against a real stack, with `outputs.json` written by
 `pulumi stack output --json --show-secrets` and AWS credentials in the environment.
 """
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,27 @@ if _WORKER:
     os.environ[INSTANCE_VARIABLE] = "-".join(filter(None, [os.environ.get(INSTANCE_VARIABLE), _WORKER]))
 
 
+# The running system's orders are due a minute after they are placed (the dev stack's own deadline
+# is Pulumi's default, 15 minutes): a saga stuck on purpose (tests/e2e/test_stuck_sagas.py) ends
+# within the sweeper's next run or so, while every scenario that should finish does so in seconds,
+# well inside it, even a dead letter waiting for its redrive (tests/ops). Set as the Pulumi CLI
+# hands config to a program, over the stack file.
+E2E_CONFIG = {"order-saga:orderDeadlineSeconds": "60"}
+
+
+@contextmanager
+def stack_config(overrides: dict[str, str]) -> Iterator[None]:
+    before = os.environ.get("PULUMI_CONFIG")
+    os.environ["PULUMI_CONFIG"] = json.dumps({**json.loads(before or "{}"), **overrides})
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PULUMI_CONFIG"]
+        else:
+            os.environ["PULUMI_CONFIG"] = before
+
+
 @pytest.fixture(scope="session")
 def saga() -> Iterator[SagaTarget]:
     outputs_file = os.environ.get("SAGA_STACK_OUTPUTS")
@@ -36,7 +59,10 @@ def saga() -> Iterator[SagaTarget]:
         return
     from localcloud import EmbeddedCloud
 
-    with EmbeddedCloud.start(PROJECT_DIR, stack="dev") as cloud:
+    # The deploy (a subprocess) reads the config at start; nothing started later inherits it.
+    with stack_config(E2E_CONFIG):
+        cloud = EmbeddedCloud.start(PROJECT_DIR, stack="dev")
+    with cloud:
         # Workers are paused through Lambda's API, as on a deployed stack (the function host serves it).
         yield SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
 

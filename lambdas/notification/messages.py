@@ -8,6 +8,7 @@ REASONS_IN_WORDS = {
     "PAYMENT_DECLINED": "the payment was declined",
     "SHIPPING_UNAVAILABLE": "we cannot ship to the address given",
     "CUSTOMER_REQUEST": "you asked us to cancel it",
+    "TIMEOUT": "we could not complete it in time",
 }
 
 

@@ -8,7 +8,7 @@ import binascii
 import json
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import boto3
@@ -54,6 +54,8 @@ metrics = Metrics(namespace="OrderSaga", service="order")
 dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
 SOURCE = os.environ["EVENT_SOURCE"]
+# Every order must be decided this long after it is placed (the stack's orderDeadlineSeconds).
+TIME_ALLOWED = timedelta(seconds=int(os.environ["ORDER_DEADLINE_SECONDS"]))
 # Encrypts order.placed's payment token and address, each for the one context that reads it.
 sealer = FieldSealer.from_environment(boto3.client("kms"))
 app = APIGatewayHttpResolver(enable_validation=True)
@@ -202,6 +204,7 @@ def _place(
         payment_method_token=request.paymentMethodToken,
         shipping_address=ShippingAddress(**_address(request)),
         now=now,
+        time_allowed=TIME_ALLOWED,
     )
     try:
         store.add(order, order_placed(order, request_id, sealer, source=SOURCE), now)

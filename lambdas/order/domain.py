@@ -1,12 +1,13 @@
-"""The order's rules: what an order is, which status follows which event, when it may be cancelled.
+"""The order's rules: what an order is, which status follows which event, when it may be cancelled,
+and what ends a saga that never finished by its deadline.
 
 Plain Python: no AWS, no JSON. The order context owns the order's status; every
 other context only reports outcomes, and any failure leads here to a cancellation.
 """
 
 from dataclasses import dataclass, replace
-from datetime import datetime
-from enum import StrEnum
+from datetime import datetime, timedelta
+from enum import Enum, StrEnum
 
 
 class OrderStatus(StrEnum):
@@ -34,6 +35,8 @@ class CancellationReason(StrEnum):
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
     SHIPPING_UNAVAILABLE = "SHIPPING_UNAVAILABLE"
     CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    # The saga did not finish by the order's deadline (the sweeper's decision).
+    TIMEOUT = "TIMEOUT"
 
 
 class OrderRejected(ValueError):
@@ -73,6 +76,15 @@ class Order:
     status: OrderStatus = OrderStatus.PENDING
     cancellation_reason: CancellationReason | None = None
     version: int = 1
+    # When the saga must have finished; None only for orders placed before deadlines existed.
+    deadline: datetime | None = None
+    # When the sweeper told payment the deadline had passed (order.deadline-passed), if it has.
+    deadline_passed_at: datetime | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet CONFIRMED or CANCELLED: its saga is still running."""
+        return self.status not in (OrderStatus.CONFIRMED, OrderStatus.CANCELLED)
 
     @property
     def total(self) -> Money:
@@ -89,13 +101,16 @@ def place_order(
     payment_method_token: str,
     shipping_address: ShippingAddress,
     now: datetime,
+    *,
+    time_allowed: timedelta,
 ) -> Order:
+    """A new order, which must be decided within `time_allowed` (the stack's order deadline)."""
     if not lines:
         raise OrderRejected("an order needs at least one line")
     currencies = {line.unit_price.currency for line in lines}
     if len(currencies) > 1:
         raise OrderRejected(f"all lines must be priced in one currency, got {sorted(currencies)}")
-    return Order(order_id, customer_id, lines, payment_method_token, shipping_address, now)
+    return Order(order_id, customer_id, lines, payment_method_token, shipping_address, now, deadline=now + time_allowed)
 
 
 def stock_reserved(order: Order) -> Order | None:
@@ -124,6 +139,8 @@ FAILURE_REASONS = {
     ("inventory.reservation-rejected", "UNKNOWN_SKU"): CancellationReason.UNKNOWN_SKU,
     ("payment.declined", "CARD_DECLINED"): CancellationReason.PAYMENT_DECLINED,
     ("shipping.failed", "COUNTRY_NOT_SERVED"): CancellationReason.SHIPPING_UNAVAILABLE,
+    # Payment voided a charge that had not completed when told the deadline passed.
+    ("payment.declined", "DEADLINE_PASSED"): CancellationReason.TIMEOUT,
 }
 
 
@@ -151,3 +168,39 @@ class CannotCancel(RuntimeError):
 
 def _advance(order: Order, status: OrderStatus) -> Order:
     return replace(order, status=status, version=order.version + 1)
+
+
+class OverdueStep(Enum):
+    NOTHING = "not past its deadline, or decided already"
+    # Stock is held and a charge may be in doubt (the gateway down past every retry): only payment
+    # can find out from the gateway whether money was taken, so it is asked first.
+    ASK_PAYMENT = "tell payment the deadline passed, so it settles the charge with the gateway"
+    WAIT_FOR_PAYMENT = "payment was told; give the saga the grace to finish on its answer"
+    CANCEL = "cancel the order with reason TIMEOUT"
+
+
+def overdue_step(order: Order, now: datetime, grace: timedelta) -> OverdueStep:
+    """What the sweeper does with an order at `now`.
+
+    Only a STOCK_RESERVED order can have a charge in doubt (payment charges once stock is held and
+    has not reported): payment settles it with the gateway and reports the real outcome, which
+    confirms or cancels the order as any outcome does. Pending, nothing was charged; paid, the
+    charge is known and the saga is stuck after it: either way the order is cancelled at once, and
+    the cancellation compensates as any does. Once payment was asked, the saga has `grace` to finish
+    on its answer (a capture it reports still has to be shipped), whatever the order's status
+    meanwhile; an order still open after it is cancelled too.
+    """
+    if not order.is_open or order.deadline is None or now < order.deadline:
+        return OverdueStep.NOTHING
+    if order.deadline_passed_at is not None:
+        return OverdueStep.WAIT_FOR_PAYMENT if now < order.deadline_passed_at + grace else OverdueStep.CANCEL
+    if order.status is OrderStatus.STOCK_RESERVED:
+        return OverdueStep.ASK_PAYMENT
+    return OverdueStep.CANCEL
+
+
+def deadline_passed(order: Order, now: datetime) -> Order:
+    """The order, noted as past its deadline with payment told (once: a second sweep waits)."""
+    if order.deadline_passed_at is not None:
+        raise ValueError(f"order {order.order_id}: payment was told its deadline passed already")
+    return replace(order, deadline_passed_at=now, version=order.version + 1)

@@ -67,7 +67,9 @@ def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any],
     )
 
 
-def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime, *, source: str) -> dict[str, Any]:
+def order_cancelled(
+    order: Order, causation_id: str, detail: str, now: datetime, *, source: str, event_id: str | None = None
+) -> dict[str, Any]:
     assert order.cancellation_reason is not None
     return new_event(
         "order.cancelled",
@@ -82,6 +84,7 @@ def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime,
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,
+        event_id=event_id,
     )
 
 
@@ -93,4 +96,24 @@ def order_confirmed(order: Order, causation_id: str, now: datetime, *, source: s
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,
+    )
+
+
+def order_deadline_passed(
+    order: Order, causation_id: str, now: datetime, *, source: str, event_id: str | None = None
+) -> dict[str, Any]:
+    assert order.deadline is not None
+    return new_event(
+        "order.deadline-passed",
+        {
+            "orderId": order.order_id,
+            "customerId": order.customer_id,
+            "deadline": order.deadline.isoformat(),
+            "passedAt": now.isoformat(),
+        },
+        source=source,
+        correlation_id=order.order_id,
+        causation_id=causation_id,
+        time=now,
+        event_id=event_id,
     )

@@ -10,10 +10,17 @@ is published if and only if the change happened (transactional outbox). The time
 of a published event is its outbox item, one item rather than two, and an event's entry is
 keyed on its id alone, so the same event received twice, even re-announced with a new time,
 is one entry: the first.
+
+An open order (not CONFIRMED or CANCELLED) also carries `openShard` beside its `deadline`: the keys
+of the sparse index OPEN_ORDERS_INDEX, which holds open orders alone, by deadline. The sweeper
+queries it for what is overdue instead of scanning every order and event; a decided order's write
+drops `openShard`, and with it its index entry. Open orders are spread over OPEN_SHARDS index
+partitions, so placing orders never writes to one hot index key.
 """
 
 import json
-from datetime import datetime
+import zlib
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +39,12 @@ from order.domain import (
 
 _serialize = TypeSerializer().serialize
 _deserializer = TypeDeserializer()
+
+
+OPEN_ORDERS_INDEX = "open-orders-by-deadline"
+OPEN_SHARD_ATTRIBUTE = "openShard"
+DEADLINE_ATTRIBUTE = "deadline"
+OPEN_SHARDS = 4
 
 
 class OrderChanged(RuntimeError):
@@ -97,6 +110,26 @@ class OrderStore:
             return
         put = {"Put": {"TableName": self._table, "Item": item, **condition}}
         self._transact([put, *self._event_writes(order.order_id, events)])
+
+    def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Ids of open orders whose deadline is `now` or earlier, at most `limit`, soonest due first
+        within each shard. The index is eventually consistent: read each order before deciding."""
+        found: list[str] = []
+        for shard in range(OPEN_SHARDS):
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "IndexName": OPEN_ORDERS_INDEX,
+                "KeyConditionExpression": "#shard = :shard AND #deadline <= :now",
+                "ExpressionAttributeNames": {"#shard": OPEN_SHARD_ATTRIBUTE, "#deadline": DEADLINE_ATTRIBUTE},
+                "ExpressionAttributeValues": {":shard": {"S": _shard_name(shard)}, ":now": {"S": _instant(now)}},
+            }
+            while len(found) < limit:
+                page = self._db.query(**query, Limit=limit - len(found))
+                found.extend(item["pk"]["S"].removeprefix("ORDER#") for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return found[:limit]
 
     def record_received(self, order_id: str, event: dict[str, Any]) -> None:
         """Note a received event on the timeline, once: a second copy keeps the first's entry."""
@@ -171,7 +204,22 @@ def _order_item(order: Order) -> dict[str, Any]:
     }
     if order.cancellation_reason is not None:
         plain["cancellationReason"] = order.cancellation_reason.value
+    if order.deadline is not None:
+        plain[DEADLINE_ATTRIBUTE] = _instant(order.deadline)
+        if order.is_open:
+            plain[OPEN_SHARD_ATTRIBUTE] = _shard_name(zlib.crc32(order.order_id.encode()) % OPEN_SHARDS)
+    if order.deadline_passed_at is not None:
+        plain["deadlinePassedAt"] = order.deadline_passed_at.isoformat()
     return {name: _serialize(value) for name, value in plain.items()}
+
+
+def _shard_name(shard: int) -> str:
+    return f"OPEN#{shard}"
+
+
+def _instant(moment: datetime) -> str:
+    """UTC at a fixed width, so the index's string order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -213,4 +261,6 @@ def _order_from_item(item: dict[str, Any]) -> Order:
         status=OrderStatus(item["status"]),
         cancellation_reason=(CancellationReason(item["cancellationReason"]) if "cancellationReason" in item else None),
         version=item["version"],
+        deadline=datetime.fromisoformat(item[DEADLINE_ATTRIBUTE]) if DEADLINE_ATTRIBUTE in item else None,
+        deadline_passed_at=datetime.fromisoformat(item["deadlinePassedAt"]) if "deadlinePassedAt" in item else None,
     )

@@ -28,6 +28,8 @@ class PaymentStatus(StrEnum):
 
 class DeclineReason(StrEnum):
     CARD_DECLINED = "CARD_DECLINED"
+    # Nothing was charged by the order's deadline: what never completed was voided at the gateway.
+    DEADLINE_PASSED = "DEADLINE_PASSED"
 
 
 # `None` is "no record yet": only an intent or a tombstone can be the first thing we know.
@@ -68,6 +70,11 @@ class Captured:
 @dataclass(frozen=True)
 class Declined:
     reason: DeclineReason = DeclineReason.CARD_DECLINED
+
+
+@dataclass(frozen=True)
+class Voided:
+    """The gateway will never complete a charge for this key: nothing was, or will be, taken."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,29 @@ class CancellationStep(Enum):
     REFUND = "give the captured money back"
     ANNOUNCE_REFUND = "already refunded; publish the refund again"
     NOTHING = "nothing was taken"
+
+
+class DeadlineStep(Enum):
+    # The charge's outcome never reached us (the gateway down past every retry): the gateway knows.
+    SETTLE_WITH_GATEWAY = "ask the gateway: take a capture it made, void a charge it never completed"
+    ANNOUNCE = "the charge settled; publish its outcome again (the first may be lost)"
+    # Never charged: make sure nothing ever will be, and say so.
+    GIVE_UP_CHARGE = "record that nothing will be charged, and report the order declined"
+    NOTHING = "the order was cancelled; nothing to settle"
+
+
+def deadline_step(payment: Payment | None) -> DeadlineStep:
+    """What order.deadline-passed means for this order's payment (None: we never heard of the order)."""
+    if payment is None:
+        return DeadlineStep.GIVE_UP_CHARGE
+    return {
+        PaymentStatus.INTENT: DeadlineStep.GIVE_UP_CHARGE,
+        PaymentStatus.CHARGING: DeadlineStep.SETTLE_WITH_GATEWAY,
+        PaymentStatus.CAPTURED: DeadlineStep.ANNOUNCE,
+        PaymentStatus.DECLINED: DeadlineStep.ANNOUNCE,
+        PaymentStatus.REFUNDED: DeadlineStep.NOTHING,
+        PaymentStatus.CANCELLED: DeadlineStep.NOTHING,
+    }[payment.status]
 
 
 def sources_of(target: PaymentStatus) -> frozenset[PaymentStatus | None]:

@@ -6,11 +6,17 @@ charges twice. Tokens drive every path the saga must survive:
 
 - `tok_declined` → Declined
 - `tok_flaky`    → the first attempt for a key raises GatewayUnavailable, later ones capture
+- `tok_unreachable` → every charge attempt times out before the provider charges (nothing taken)
+- `tok_unanswered`  → the provider captures at the first attempt, but every answer is lost
 - any other `tok_…` → Captured
 
+The last two leave a payment CHARGING after every retry: only asking the provider later (`look_up`,
+`void`) tells what happened. A void settles a key that never completed as VOIDED, so no later
+attempt with that key can charge; a key already settled keeps its outcome.
+
 Items (hash key `chargeKey`):
-- `key#<idempotency key>`: state ATTEMPTED | CAPTURED | DECLINED, chargeId when captured, failedAt
-  when an attempt failed transiently (kept once the key settles: the provider's log of attempts)
+- `key#<idempotency key>`: state ATTEMPTED | CAPTURED | DECLINED | VOIDED, chargeId when captured,
+  failedAt when an attempt failed transiently (kept once the key settles: the provider's log of attempts)
 - `charge#<charge id>`:    state CAPTURED | REFUNDED, amount, currency, refundId when refunded
 """
 
@@ -21,17 +27,20 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from payment.domain import Captured, Declined, DeclineReason, Money
+from payment.domain import Captured, Declined, DeclineReason, Money, Voided
 
 DECLINING_TOKEN = "tok_declined"
 FLAKY_TOKEN = "tok_flaky"
+UNREACHABLE_TOKEN = "tok_unreachable"
+UNANSWERED_TOKEN = "tok_unanswered"
 _TOKEN = re.compile(r"^tok_")
 # Charge and refund ids derive from what they answer, so a replay yields the same id.
 _ID_NAMESPACE = uuid.UUID("0b8f6a3e-5c2d-4e1f-8a7b-9c6d5e4f3a21")
 
 
 class GatewayUnavailable(RuntimeError):
-    """A transient provider error: nothing was charged; asking again with the same key is safe."""
+    """A transient provider error or a lost answer: asking again with the same key is safe (the key
+    never charges twice), and asking later what became of the key (`look_up`) tells."""
 
 
 class UnknownCharge(LookupError):
@@ -43,16 +52,54 @@ class SimulatedGateway:
         self._db = dynamodb_client
         self._table = table
 
-    def charge(self, idempotency_key: str, token: str, amount: Money) -> Captured | Declined:
+    def charge(self, idempotency_key: str, token: str, amount: Money) -> Captured | Declined | Voided:
         earlier = self._settled(idempotency_key)
         if earlier is not None:
+            if token == UNANSWERED_TOKEN and isinstance(earlier, Captured):
+                raise GatewayUnavailable("the gateway timed out (the charge went through; its answer was lost)")
             return earlier
+        if token == UNREACHABLE_TOKEN:
+            self._first_attempt(idempotency_key)
+            raise GatewayUnavailable("the gateway timed out; nothing was charged")
         if token == FLAKY_TOKEN and self._first_attempt(idempotency_key):
             raise GatewayUnavailable("the gateway timed out; nothing was charged")
         if token == DECLINING_TOKEN or not _TOKEN.match(token):
             return self._settle(idempotency_key, Declined(DeclineReason.CARD_DECLINED), amount)
         charge_id = f"ch_{uuid.uuid5(_ID_NAMESPACE, idempotency_key).hex}"
-        return self._settle(idempotency_key, Captured(charge_id), amount)
+        outcome = self._settle(idempotency_key, Captured(charge_id), amount)
+        if token == UNANSWERED_TOKEN and isinstance(outcome, Captured):
+            raise GatewayUnavailable("the gateway timed out (the charge went through; its answer was lost)")
+        return outcome
+
+    def look_up(self, idempotency_key: str) -> Captured | Declined | Voided | None:
+        """What became of the key's charge: its settled outcome, or None while nothing completed."""
+        return self._settled(idempotency_key)
+
+    def void(self, idempotency_key: str) -> Captured | Declined | Voided:
+        """Make sure nothing completes for the key from now on. A key that settled first keeps its
+        outcome, which is the answer (a capture is then refunded, never voided); voiding twice is
+        one void."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"chargeKey": {"S": f"key#{idempotency_key}"}},
+                UpdateExpression="SET #s = :voided, settledAt = :now",
+                # The settle's own condition: whichever writes first decides the key.
+                ConditionExpression="attribute_not_exists(chargeKey) OR #s = :attempted",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={
+                    ":voided": {"S": "VOIDED"},
+                    ":attempted": {"S": "ATTEMPTED"},
+                    ":now": {"S": _now()},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            settled = self._settled(idempotency_key)
+            assert settled is not None, "a key that refused the void has settled"
+            return settled
+        return Voided()
 
     def refund(self, charge_id: str) -> str:
         """The refund id; refunding the same charge again returns the first refund."""
@@ -80,7 +127,7 @@ class SimulatedGateway:
             return charge["refundId"]["S"]
         return refund_id
 
-    def _settled(self, idempotency_key: str) -> Captured | Declined | None:
+    def _settled(self, idempotency_key: str) -> Captured | Declined | Voided | None:
         item = self._item(f"key#{idempotency_key}")
         if item is None:
             return None
@@ -89,6 +136,8 @@ class SimulatedGateway:
             return Captured(item["chargeId"]["S"])
         if state == "DECLINED":
             return Declined(DeclineReason(item["declineReason"]["S"]))
+        if state == "VOIDED":
+            return Voided()
         return None
 
     def _first_attempt(self, idempotency_key: str) -> bool:
@@ -109,7 +158,9 @@ class SimulatedGateway:
             raise
         return True
 
-    def _settle(self, idempotency_key: str, outcome: Captured | Declined, amount: Money) -> Captured | Declined:
+    def _settle(
+        self, idempotency_key: str, outcome: Captured | Declined, amount: Money
+    ) -> Captured | Declined | Voided:
         """Write the key's outcome (and the charge) once; a concurrent settler's outcome wins."""
         now = _now()
         writes: list[dict[str, Any]] = []

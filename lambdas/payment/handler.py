@@ -1,4 +1,5 @@
-"""Payment's worker: order.placed → note the intent; inventory.reserved → charge; order.cancelled → refund."""
+"""Payment's worker: order.placed → note the intent; inventory.reserved → charge; order.cancelled → refund;
+order.deadline-passed → settle a charge in doubt with the gateway and report its real outcome."""
 
 import os
 from datetime import UTC, datetime
@@ -15,13 +16,17 @@ from payment.domain import (
     Captured,
     ChargeInFlight,
     ChargeStep,
+    DeadlineStep,
     Declined,
+    DeclineReason,
     IntentNotYetKnown,
     Money,
     Payment,
     PaymentStatus,
+    Voided,
     cancellation_step,
     charge_step,
+    deadline_step,
     idempotency_key,
     masked,
     outcome_of,
@@ -107,18 +112,53 @@ def refund_payment(cancelled: IntegrationEvent) -> None:
     metrics.add_metric(name="PaymentsRefunded", unit=MetricUnit.Count, value=1)
 
 
+def settle_at_deadline(passed: IntegrationEvent) -> None:
+    """The order was not decided in time. Whatever we or the gateway know is reported as the outcome
+    it is, so the order confirms or cancels as on any outcome; what never completed is voided first,
+    so a late attempt (a redriven inventory.reserved) can never charge afterwards."""
+    order_id = passed.data["orderId"]
+    now = datetime.now(UTC)
+    payment = store.payment(order_id)
+    step = deadline_step(payment)
+    if step is DeadlineStep.NOTHING:
+        logger.info("the order was cancelled; nothing to settle at its deadline")
+        return
+    outcome: Captured | Declined
+    if payment is None:
+        store.record_cancellation(order_id, passed.data["customerId"], now)
+        payment, outcome = Payment(order_id, PaymentStatus.CANCELLED), Declined(DeclineReason.DEADLINE_PASSED)
+    elif step is DeadlineStep.GIVE_UP_CHARGE:
+        store.cancel_intent(order_id, now)
+        outcome = Declined(DeclineReason.DEADLINE_PASSED)
+    elif step is DeadlineStep.ANNOUNCE:
+        outcome = outcome_of(payment)
+    else:
+        # GatewayUnavailable propagates: the gateway must answer before anything can be said.
+        outcome = _record(payment, gateway.void(idempotency_key(order_id)), now)
+    logger.info("settled at the order's deadline", extra={"step": step.name, "outcome": type(outcome).__name__})
+    publisher.publish([_outcome_event(passed, payment, outcome, now)])
+
+
 def _charge(payment: Payment, now: datetime) -> Captured | Declined:
     """Ask the gateway with the order's key; GatewayUnavailable propagates so SQS retries."""
-    outcome = gateway.charge(idempotency_key(payment.order_id), payment.token, payment.amount)
+    return _record(payment, gateway.charge(idempotency_key(payment.order_id), payment.token, payment.amount), now)
+
+
+def _record(payment: Payment, outcome: Captured | Declined | Voided, now: datetime) -> Captured | Declined:
+    """The gateway's answer for a payment that is CHARGING, recorded; a void is a decline at the deadline."""
     if isinstance(outcome, Captured):
         store.record_capture(payment.order_id, outcome.charge_id, now)
+        return outcome
+    if isinstance(outcome, Voided):
+        logger.info("charge voided at the gateway: it never completed by the order's deadline")
+        outcome = Declined(DeclineReason.DEADLINE_PASSED)
     else:
         logger.info("charge declined", extra={"token": masked(payment.token)})
-        store.record_decline(payment.order_id, outcome.reason, now)
+    store.record_decline(payment.order_id, outcome.reason, now)
     return outcome
 
 
-def _outcome_event(reserved: IntegrationEvent, payment: Payment, outcome: Captured | Declined, now: datetime) -> dict:
+def _outcome_event(cause: IntegrationEvent, payment: Payment, outcome: Captured | Declined, now: datetime) -> dict:
     if isinstance(outcome, Captured):
         event_type = "payment.captured"
         data = {
@@ -135,8 +175,8 @@ def _outcome_event(reserved: IntegrationEvent, payment: Payment, outcome: Captur
         event_type,
         data,
         source=SOURCE,
-        correlation_id=reserved.correlation_id,
-        causation_id=reserved.id,
+        correlation_id=cause.correlation_id,
+        causation_id=cause.id,
     )
 
 
@@ -166,6 +206,7 @@ consume = EventConsumer(
         ("order.placed", 3): note_payment_intent,
         ("inventory.reserved", 1): charge_payment,
         ("order.cancelled", 1): refund_payment,
+        ("order.deadline-passed", 1): settle_at_deadline,
     },
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=_dynamodb,

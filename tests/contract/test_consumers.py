@@ -340,6 +340,62 @@ def payment_refunds_a_cancelled_order(consumer: Consumer, draw: Draw, start: str
         assert refunded["causationid"] == cancelled["id"]
 
 
+def payment_settles_at_the_deadline(consumer: Consumer, draw: Draw, start: str) -> None:
+    passed = draw(an_event("order.deadline-passed", 1), label="order.deadline-passed")
+    order_id, customer_id = passed["data"]["orderId"], passed["data"]["customerId"]
+    token = {
+        "a charge that never completed": "tok_unreachable",
+        "a capture whose answer was lost": "tok_unanswered",
+        "declined": "tok_declined",
+    }.get(start, "tok_visa")
+    placed = placed_about(draw, passed, token=token)
+    if start != "nothing known":
+        consumer.take(placed)
+    if start == "cancelled":
+        consumer.take(about(draw, passed, "order.cancelled"))
+    reserved = about(draw, passed, "inventory.reserved")
+    if start in {"a charge that never completed", "a capture whose answer was lost"}:
+        # The gateway fails every attempt: the charge stays in doubt (its retries would run out).
+        consumer.deliver_to_retry_later(record_for(reserved))
+        assert consumer.item("PAYMENTS_TABLE", orderId=order_id)["status"] == "CHARGING"
+    elif start in {"captured", "declined"}:
+        consumer.take(reserved)
+    before = [c for c in consumer.items("GATEWAY_TABLE") if c["chargeKey"].startswith("charge#")]
+    consumer.published()
+
+    consumer.take(passed)
+
+    payment = consumer.item("PAYMENTS_TABLE", orderId=order_id)
+    charges = [c for c in consumer.items("GATEWAY_TABLE") if c["chargeKey"].startswith("charge#")]
+    published = consumer.published()
+    assert all(event["causationid"] == passed["id"] for event in published)
+    if start == "cancelled":
+        assert (payment["status"], published) == ("CANCELLED", [])
+        return
+    [outcome] = published
+    if start in {"nothing known", "intent"}:
+        assert (payment["status"], "paymentMethodToken" in payment, charges) == ("CANCELLED", False, [])
+        if start == "nothing known":
+            assert payment["customerId"] == customer_id
+    elif start == "a charge that never completed":
+        assert (payment["status"], payment["declineReason"], charges) == ("DECLINED", "DEADLINE_PASSED", [])
+        assert consumer.item("GATEWAY_TABLE", chargeKey=f"key#order-{order_id}")["state"] == "VOIDED"
+    elif start == "declined":
+        assert (payment["status"], outcome["data"]["reason"]) == ("DECLINED", "CARD_DECLINED")
+    else:
+        [charge] = charges
+        assert charges == before or start == "a capture whose answer was lost"
+        assert payment["status"] == "CAPTURED"
+        assert (outcome["type"], outcome["data"]["paymentId"]) == (
+            "payment.captured",
+            charge["chargeKey"].removeprefix("charge#"),
+        )
+        assert money(outcome["data"]["amount"]) == money(placed["data"]["total"])
+        return
+    if start != "declined":
+        assert (outcome["type"], outcome["data"]["reason"]) == ("payment.declined", "DEADLINE_PASSED")
+
+
 # --- shipping ----------------------------------------------------------------------------------------
 
 
@@ -606,6 +662,7 @@ CANCELS = {
     ("inventory.reservation-rejected", "UNKNOWN_SKU"): "UNKNOWN_SKU",
     ("payment.declined", "CARD_DECLINED"): "PAYMENT_DECLINED",
     ("shipping.failed", "COUNTRY_NOT_SERVED"): "SHIPPING_UNAVAILABLE",
+    ("payment.declined", "DEADLINE_PASSED"): "TIMEOUT",
 }
 
 
@@ -724,6 +781,18 @@ CASES: dict[tuple[str, int, str], tuple[Case, tuple[str, ...]]] = {
     ("order.cancelled", 1, "payment"): (
         payment_refunds_a_cancelled_order,
         ("nothing known", "intent", "captured", "declined"),
+    ),
+    ("order.deadline-passed", 1, "payment"): (
+        payment_settles_at_the_deadline,
+        (
+            "nothing known",
+            "intent",
+            "a charge that never completed",
+            "a capture whose answer was lost",
+            "captured",
+            "declined",
+            "cancelled",
+        ),
     ),
     ("order.cancelled", 1, "shipping"): (
         shipping_calls_off_a_cancelled_order,

@@ -9,6 +9,7 @@ and carrying no data field its schema does not declare (strict producers, tolera
 """
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from saga_events.validation import validate_event
 
 from contracts import load_catalog, load_event_schemas
 from tests.harness.cloud import mocked_cloud
-from tests.harness.saga import MiniSaga, Publication
+from tests.harness.saga import MiniSaga, Publication, SagaStuck
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 
@@ -82,6 +83,22 @@ class Scenarios:
         [scheduled] = self.saga.held
         self.saga.release(scheduled)
         self.expected["cancelled by the customer"] = (order_id, "CANCELLED", "CUSTOMER_REQUEST")
+        # Charges stuck past every retry, then the deadline: order.deadline-passed → payment asks the
+        # gateway → payment.declined (voided) → order.cancelled (TIMEOUT); or payment.captured → CONFIRMED.
+        self.drive_past_the_deadline("timed out", "tok_unreachable", "CANCELLED", "TIMEOUT")
+        self.drive_past_the_deadline("captured at the deadline", "tok_unanswered", "CONFIRMED")
+
+    def drive_past_the_deadline(self, name: str, token: str, status: str, reason: str | None = None) -> None:
+        with pytest.MonkeyPatch.context() as due_at_once:
+            due_at_once.setattr(self.saga.api, "TIME_ALLOWED", timedelta(0))
+            order_id = self.saga.place_order(an_order(("MUG", 1), token=token))
+        with pytest.raises(SagaStuck, match=r"payment keeps failing inventory\.reserved"):
+            self.saga.run()
+        self.saga.run()
+        assert self.saga.order(order_id)["status"] == "STOCK_RESERVED"
+        assert self.saga.sweep(f"sweep-{order_id}")["resolved"] == {"ASK_PAYMENT": 1}
+        self.saga.run()
+        self.expected[name] = (order_id, status, reason)
 
 
 @pytest.fixture(scope="module")

@@ -44,13 +44,33 @@ class Cloud:
         self._topics: dict[str, str] = {}
         self._key_aliases: set[str] = set()
 
-    def create_table(self, name: str, hash_key: str, range_key: str | None = None) -> None:
-        keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+    def create_table(
+        self,
+        name: str,
+        hash_key: str,
+        range_key: str | None = None,
+        indexes: tuple[tuple[str, str, str | None], ...] = (),
+    ) -> None:
+        def schema(hash_key: str, range_key: str | None) -> list[dict[str, str]]:
+            keys = [(hash_key, "HASH")] + ([(range_key, "RANGE")] if range_key else [])
+            return [{"AttributeName": key, "KeyType": kind} for key, kind in keys]
+
+        attributes = dict.fromkeys(k for k in (hash_key, range_key, *(k for i in indexes for k in i[1:])) if k)
         self.dynamodb.create_table(
             TableName=name,
-            KeySchema=[{"AttributeName": key, "KeyType": kind} for key, kind in keys],
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key, _ in keys],
+            KeySchema=schema(hash_key, range_key),
+            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in attributes],
             BillingMode="PAY_PER_REQUEST",
+            **(
+                {
+                    "GlobalSecondaryIndexes": [
+                        {"IndexName": index, "KeySchema": schema(h, r), "Projection": {"ProjectionType": "KEYS_ONLY"}}
+                        for index, h, r in indexes
+                    ]
+                }
+                if indexes
+                else {}
+            ),
         )
         self._tables.add(name)
 
@@ -119,7 +139,7 @@ class Cloud:
         for variable, value in function.environment.items():
             if value in stack.tables and value not in self._tables:
                 table = stack.tables[value]
-                self.create_table(table.name, table.hash_key, table.range_key)
+                self.create_table(table.name, table.hash_key, table.range_key, table.indexes)
             elif value in stack.buses and value not in self._buses:
                 self.create_bus(value)
             elif value in stack.topics:

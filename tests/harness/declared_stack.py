@@ -38,6 +38,8 @@ class DeclaredTable:
     hash_key: str
     range_key: str | None
     arn: str
+    # Global secondary indexes: (name, hash key, range key or None), KEYS_ONLY.
+    indexes: tuple[tuple[str, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,10 +96,18 @@ def read_declared_stack(program: RecordingMocks) -> DeclaredStack:
     )
     tables = {
         t.outputs["name"]: DeclaredTable(
-            t.outputs["name"], t.inputs["hashKey"], t.inputs.get("rangeKey"), t.outputs["arn"]
+            t.outputs["name"], t.inputs["hashKey"], t.inputs.get("rangeKey"), t.outputs["arn"], _indexes(t.inputs)
         )
         for t in program.of_type(TABLE)
     }
     topics = {t.outputs["arn"]: t.outputs["name"] for t in program.of_type(TOPIC)}
     buses = frozenset(b.outputs["name"] for b in program.of_type(EVENT_BUS))
     return DeclaredStack(functions, tables, topics, buses)
+
+
+def _indexes(inputs: dict) -> tuple[tuple[str, str, str | None], ...]:
+    indexes = []
+    for index in inputs.get("globalSecondaryIndexes") or []:
+        keys = {key["keyType"]: key["attributeName"] for key in index["keySchemas"]}
+        indexes.append((index["name"], keys["HASH"], keys.get("RANGE")))
+    return tuple(indexes)

@@ -2,7 +2,7 @@
 encrypted for their readers under the field keys the Pulumi program declares (created in moto here)."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -33,6 +33,7 @@ def placed_v3(
         token,
         ShippingAddress("Ada", "1 Main St", "Berlin", "10115", country),
         datetime(2026, 1, 1, tzinfo=UTC),
+        time_allowed=timedelta(minutes=15),
     )
     [_, v3] = order_placed(
         order, f"request-{order_id}", FieldSealer(boto3.client("kms"), field_keys()), source="saga.order"

@@ -73,6 +73,8 @@ class MiniSaga:
             for t in self.declared.tables_of(self.api_function)
             if t.name == self.api_function.environment["ORDERS_TABLE"]
         ]
+        self.sweeper_function = self.declared.function("order.sweeper.handle")
+        self.sweeper = cloud.deploy(self.sweeper_function, self.declared, monkeypatch)
         self._relayed: set[str] = set()
         self._pending: deque[tuple[dict[str, Any], str, int]] = deque()
         self.held: list[dict[str, Any]] = []
@@ -99,6 +101,15 @@ class MiniSaga:
         response = self.request("GET", f"/orders/{order_id}")
         assert response["status"] == 200, response
         return response["body"]
+
+    def sweep(self, execution_id: str = "sweep-1") -> dict[str, Any]:
+        """One run of the sweeper, as its schedule invokes it; what it decides is relayed at once."""
+        answer = self.sweeper.handle(
+            {"executionId": execution_id, "scheduledTime": "2026-01-01T00:00:00Z"},
+            LambdaContextStub(function_name="order-sweeper"),
+        )
+        self._relay(cause_id=execution_id)
+        return answer
 
     # --- routing ----------------------------------------------------------------------------------
 

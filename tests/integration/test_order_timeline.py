@@ -32,6 +32,7 @@ def an_order(order_id: str):
         "tok_visa",
         ShippingAddress("Ada Lovelace", "1 Analytical Way", "Berlin", "10115", "DE"),
         NOW,
+        time_allowed=timedelta(minutes=15),
     )
 
 

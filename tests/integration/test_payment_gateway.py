@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from payment.domain import Captured, Declined, DeclineReason, Money
+from payment.domain import Captured, Declined, DeclineReason, Money, Voided
 from payment.gateway import GatewayUnavailable, SimulatedGateway, UnknownCharge
 
 from saga_client.operations import every_item
@@ -197,3 +197,41 @@ def test_other_provider_errors_are_not_mistaken_for_a_settled_charge(dynamodb):
 
     with pytest.raises(ClientError, match="ThrottlingException"):
         SimulatedGateway(RacingClient(dynamodb, throttled), TABLE).charge("order-1", "tok_visa", EUROS)
+
+
+# --- what the provider says later: look-up and void ------------------------------------------------
+
+
+def test_a_charge_that_never_reaches_the_provider_fails_every_time_and_is_voided(gateway, dynamodb):
+    for _ in range(3):
+        with pytest.raises(GatewayUnavailable):
+            gateway.charge("order-1", "tok_unreachable", EUROS)
+    assert gateway.look_up("order-1") is None
+
+    assert gateway.void("order-1") == Voided()
+    assert gateway.void("order-1") == Voided()  # voiding twice is one void
+
+    # No attempt after the void can charge, whatever the token.
+    assert gateway.charge("order-1", "tok_visa", EUROS) == Voided()
+    assert (gateway.look_up("order-1"), charges(dynamodb)) == (Voided(), [])
+    assert record(dynamodb, "key#order-1")["state"] == "VOIDED"
+
+
+def test_a_charge_whose_answer_was_lost_was_captured_and_the_void_says_so(gateway, dynamodb):
+    for _ in range(3):
+        with pytest.raises(GatewayUnavailable, match="went through"):
+            gateway.charge("order-2", "tok_unanswered", EUROS)
+    [charge] = charges(dynamodb)
+    captured = Captured(charge["chargeKey"]["S"].removeprefix("charge#"))
+
+    assert gateway.look_up("order-2") == captured
+    # The capture settled the key first: the void changes nothing and answers with it.
+    assert gateway.void("order-2") == captured
+    assert [c["state"]["S"] for c in charges(dynamodb)] == ["CAPTURED"]
+
+
+def test_a_void_never_hides_a_settled_outcome(gateway):
+    assert gateway.charge("order-3", "tok_declined", EUROS) == Declined(DeclineReason.CARD_DECLINED)
+    assert gateway.void("order-3") == Declined(DeclineReason.CARD_DECLINED)
+    assert gateway.look_up("never-asked") is None
+    assert gateway.void("never-asked") == Voided()  # a key nobody charged: voided before any attempt

@@ -6,6 +6,7 @@ from payment.domain import (
     Captured,
     ChargeInFlight,
     ChargeStep,
+    DeadlineStep,
     Declined,
     DeclineReason,
     IllegalTransition,
@@ -17,6 +18,7 @@ from payment.domain import (
     can_move,
     cancellation_step,
     charge_step,
+    deadline_step,
     idempotency_key,
     masked,
     outcome_of,
@@ -150,3 +152,32 @@ def test_a_message_sent_back_for_retry_says_why_it_must_wait():
 def test_a_token_is_shown_in_part_only_from_nine_characters_on():
     assert masked("tok_abcde") == "…de"
     assert masked("tok_abcd") == "…"
+
+
+@pytest.mark.parametrize(
+    ("status", "step"),
+    [
+        (None, DeadlineStep.GIVE_UP_CHARGE),
+        (S.INTENT, DeadlineStep.GIVE_UP_CHARGE),
+        (S.CHARGING, DeadlineStep.SETTLE_WITH_GATEWAY),
+        (S.CAPTURED, DeadlineStep.ANNOUNCE),
+        (S.DECLINED, DeadlineStep.ANNOUNCE),
+        (S.REFUNDED, DeadlineStep.NOTHING),
+        (S.CANCELLED, DeadlineStep.NOTHING),
+    ],
+)
+def test_what_a_passed_deadline_means_in_each_state(status, step):
+    assert deadline_step(None if status is None else Payment("o1", status)) is step
+
+
+def test_only_a_charge_in_flight_is_asked_of_the_gateway_at_the_deadline():
+    asked = {status for status in S if deadline_step(Payment("o1", status)) is DeadlineStep.SETTLE_WITH_GATEWAY}
+    assert asked == {S.CHARGING}
+
+
+def test_a_charge_given_up_at_the_deadline_is_declined_and_says_why():
+    declined = Payment("o1", S.DECLINED, decline_reason=DeclineReason.DEADLINE_PASSED)
+    assert outcome_of(declined) == Declined(DeclineReason.DEADLINE_PASSED)
+    # A late reservation repeats that outcome and never charges.
+    assert charge_step(declined) is ChargeStep.ANNOUNCE
+    assert cancellation_step(declined) is CancellationStep.NOTHING

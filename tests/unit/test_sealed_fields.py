@@ -7,7 +7,7 @@ import copy
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -47,6 +47,7 @@ def placed_v3(kms: object) -> dict:
         TOKEN,
         ADDRESS,
         datetime(2026, 1, 1, tzinfo=UTC),
+        time_allowed=timedelta(minutes=15),
     )
     [v2, v3] = order_placed(order, "request-1", FieldSealer(kms, KEYS), source="saga.order")
     assert (v2["dataschema"].rsplit("/", 1)[1], v3["dataschema"].rsplit("/", 1)[1]) == ("v2.json", "v3.json")

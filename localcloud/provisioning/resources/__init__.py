@@ -11,6 +11,7 @@ from localcloud.provisioning.resources import (
     kms,
     logs,
     queues,
+    schedules,
     tables,
     topics,
 )
@@ -27,6 +28,7 @@ HANDLERS: dict[str, Handler] = {
     **topics.HANDLERS,
     **kms.HANDLERS,
     **identity.HANDLERS,
+    **schedules.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Handler", "Provisioner"]
