@@ -4,6 +4,12 @@ Published from code (not an EventBridge → SNS target) so every message goes th
 the queue, its retries and its dead-letter queue, and is sent once per event.
 """
 
+import gc
+
+# Lambda's init phase, to the last lines of this module: everything built here lives as long as the
+# sandbox, so the cyclic collector would only scan it again and again (docs/performance.md).
+gc.disable()
+
 import os
 
 import boto3
@@ -53,3 +59,8 @@ consume = EventConsumer(
 )
 
 handle = consume.lambda_handler(metrics)
+
+
+# Init is over. Frozen, what it built is never scanned again: not by the first request either.
+gc.freeze()
+gc.enable()

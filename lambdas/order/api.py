@@ -4,6 +4,12 @@ API Gateway's JWT authorizer has checked the caller's token before any of this r
 customer is the token's subject, and a customer sees and cancels only their own orders.
 """
 
+import gc
+
+# Lambda's init phase, to the last lines of this module: everything built here lives as long as the
+# sandbox, so the cyclic collector would only scan it again and again (docs/performance.md).
+gc.disable()
+
 import binascii
 import json
 import os
@@ -392,3 +398,8 @@ def openapi_document() -> Response[dict]:
 def handle(event: dict, context: LambdaContext) -> dict:
     _place_once_config.register_lambda_context(context)
     return app.resolve(event, context)
+
+
+# Init is over. Frozen, what it built is never scanned again: not by the first request either.
+gc.freeze()
+gc.enable()

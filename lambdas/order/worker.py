@@ -10,6 +10,12 @@ transaction, so a repeat finds the order moved already (the rule answers None, n
 or published) and a twin running at once loses the condition and is retried into that case.
 """
 
+import gc
+
+# Lambda's init phase, to the last lines of this module: everything built here lives as long as the
+# sandbox, so the cyclic collector would only scan it again and again (docs/performance.md).
+gc.disable()
+
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -116,3 +122,8 @@ consume = EventConsumer(
 )
 
 handle = consume.lambda_handler(metrics)
+
+
+# Init is over. Frozen, what it built is never scanned again: not by the first request either.
+gc.freeze()
+gc.enable()

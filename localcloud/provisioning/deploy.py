@@ -11,7 +11,6 @@ import json
 import os
 import re
 import runpy
-import shutil
 import subprocess
 import sys
 import traceback
@@ -25,7 +24,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.dependencies_layer import BUILT_FROM, REQUIREMENTS
+from components.dependencies_layer import BUILT_FROM, LAMBDAS_DIR, REQUIREMENTS, recipe
 from components.settings import read_stack_config
 from localcloud.provisioning import code_archives
 from localcloud.provisioning.deployment import (
@@ -79,7 +78,7 @@ def stand_in_layer(folder: Path, project_dir: Path) -> Path:
     their dependencies from this project's .venv, so `./run layer` need not have run."""
     (folder / "python").mkdir(parents=True, exist_ok=True)
     if (project_dir / REQUIREMENTS).is_file():  # a test's small program may have no layer at all
-        shutil.copyfile(project_dir / REQUIREMENTS, folder / BUILT_FROM)
+        (folder / BUILT_FROM).write_text(recipe(project_dir / REQUIREMENTS, project_dir / LAMBDAS_DIR))
     return folder
 
 
