@@ -44,6 +44,9 @@ class StackSettings:
     log_level: str = "INFO"
     # The share of invocations that log everything (DEBUG) whatever the level; None: none.
     log_sample_rate: float | None = None
+    # Lambda's own log lines (LoggingConfig.SystemLogLevel): INFO writes START and REPORT for every
+    # invocation; WARN only what went wrong. Invocations and durations stay in Lambda's metrics.
+    system_log_level: str = "INFO"
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -69,6 +72,7 @@ class StackSettings:
             jwt_audiences=tuple(config.get_object("jwtAudiences") or ()),
             log_level=config.get("logLevel") or "INFO",
             log_sample_rate=config.get_float("logSampleRate"),
+            system_log_level=config.get("systemLogLevel") or "INFO",
         )
 
 

@@ -24,6 +24,8 @@ class DeployedFunction:
     layers: list[str] = field(default_factory=list)
     # Lambda's reserved concurrency: the most instances the function may run at once (None: unreserved).
     reserved_concurrency: int | None = None
+    # LoggingConfig.SystemLogLevel: WARN leaves out Lambda's START/END/REPORT lines.
+    system_log_level: str = "INFO"
 
 
 @dataclass
