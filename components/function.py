@@ -78,7 +78,10 @@ class ContextFunction(pulumi.ComponentResource):
                     **args.environment,
                 }
             ),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=self.log_group.name),
+            # JSON: Lambda filters its own lines by level only in that format.
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=self.log_group.name, system_log_level=settings.system_log_level
+            ),
             # The role's policy must exist before the function first runs.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )

@@ -192,13 +192,13 @@ LOGS_KEY_USE = [
 
 
 def _encryption_context_of(fields: Sequence[tuple[str, str]]) -> dict[str, Any]:
-    """Only our fields' contexts (see saga_events.sealing), and always bound to an order."""
+    """Only our fields' contexts (see saga_events.sealing). A data key seals many orders' values, so
+    the order is bound by each value's AES-GCM associated data, not here."""
     return {
         "StringEquals": {
             "kms:EncryptionContext:event": sorted({event for event, _ in fields}),
             "kms:EncryptionContext:field": sorted({field for _, field in fields}),
         },
-        "Null": {"kms:EncryptionContext:orderId": "false"},
     }
 
 
@@ -208,7 +208,8 @@ def field_key_policy(
     reader_role_arns: Sequence[str],
     fields: Sequence[tuple[str, str]],
 ) -> str:
-    """A context's field key: its producers' roles may encrypt, its own roles alone may decrypt."""
+    """A context's field key: its producers' roles may make data keys under it, its own roles alone
+    may decrypt them (envelope encryption, saga_events.sealing); nobody encrypts with it directly."""
     return document(
         [
             {
@@ -219,10 +220,10 @@ def field_key_policy(
                 "Resource": "*",
             },
             {
-                "Sid": "ProducersEncryptFieldsForTheReader",
+                "Sid": "ProducersMakeDataKeysForTheReader",
                 "Effect": "Allow",
                 "Principal": {"AWS": sorted(writer_role_arns)},
-                "Action": ["kms:Encrypt"],
+                "Action": ["kms:GenerateDataKey"],
                 "Resource": "*",
                 "Condition": _encryption_context_of(fields),
             },

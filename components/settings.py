@@ -61,6 +61,9 @@ class StackSettings:
     order_deadline_seconds: int = DEFAULT_ORDER_DEADLINE_SECONDS
     order_deadline_grace_seconds: int = DEFAULT_DEADLINE_GRACE_SECONDS
     sweeper_schedule: str = DEFAULT_SWEEPER_SCHEDULE
+    # Lambda's own log lines (LoggingConfig.SystemLogLevel): INFO writes START and REPORT for every
+    # invocation; WARN only what went wrong. Invocations and durations stay in Lambda's metrics.
+    system_log_level: str = "INFO"
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -89,6 +92,7 @@ class StackSettings:
             order_deadline_seconds=config.get_int(ORDER_DEADLINE_CONFIG_KEY) or DEFAULT_ORDER_DEADLINE_SECONDS,
             order_deadline_grace_seconds=config.get_int("orderDeadlineGraceSeconds") or DEFAULT_DEADLINE_GRACE_SECONDS,
             sweeper_schedule=config.get("sweeperSchedule") or DEFAULT_SWEEPER_SCHEDULE,
+            system_log_level=config.get("systemLogLevel") or "INFO",
         )
 
 

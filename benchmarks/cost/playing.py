@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +34,9 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
     assert cloud.deployment is not None and cloud.functions is not None
     functions = cloud.deployment.functions
     logs = {f.name: cloud.functions.log_path(f.name) for f in functions}
+    metrics = {f.name: cloud.functions.metrics_path(f.name) for f in functions}
     offsets: dict[str, int] = {}
+    metric_offsets: dict[str, int] = {}
     cpu_before: dict[int, float] = {}
     requests = 0
     # Signed in before the recording starts: a customer signs in once a session, not once an order.
@@ -44,6 +47,7 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
         nonlocal requests
         # Taken once the previous saga is quiet: what the logs gain from here is this order's.
         offsets.update({name: path.stat().st_size for name, path in logs.items()})
+        metric_offsets.update({name: path.stat().st_size for name, path in metrics.items()})
         cpu_before.update(_instance_cpu(cloud))
         response = place_order(saga, scenario.order(), customer=customer)
         requests += 1
@@ -71,6 +75,7 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
             any(m.source_type == "sqs" for m in cloud.deployment.mappings_for(f.name)),
             _read_from(logs[f.name], offsets[f.name]),
             spent.get(f.logical_name, 0.0),
+            _durations(_read_from(metrics[f.name], metric_offsets[f.name])),
         )
         for f in functions
     ]
@@ -86,6 +91,11 @@ def _instance_cpu(cloud: EmbeddedCloud) -> dict[int, float]:
         except OSError:
             continue  # it died meanwhile
     return found
+
+
+def _durations(metrics_text: str) -> list[float]:
+    """Each invocation's duration, from the function's metrics (one JSON line per invocation)."""
+    return [json.loads(line)["durationMs"] for line in metrics_text.splitlines()]
 
 
 def _read_from(path: Path, offset: int) -> str:

@@ -5,7 +5,9 @@ Sources, all measured on the embedded cloud while the order ran and until its sa
 - what the recorder cannot see because moto does it inside PutEvents: each bus-to-bus forward
   (one per consuming context of the event, as the catalog's rules route it) and the SendMessage
   EventBridge makes to that context's queue;
-- each function's log: its REPORT lines (invocations, duration) and the bytes it wrote;
+- each function's metrics (invocations and their durations, which Lambda keeps whatever its log
+  level) and its log: the bytes it wrote, Lambda's own START/END/REPORT lines among them unless the
+  stack's system log level (LoggingConfig.SystemLogLevel) is WARN;
 - the global bus's event log: each event's bytes (logged and archived);
 - the client's own HTTP requests to the API.
 
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,7 +36,6 @@ from contracts import Catalog
 _WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 _READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan"})
 _SQS_DELETES = frozenset({"DeleteMessageBatch", "DeleteMessage"})
-_REPORT = re.compile(r"^REPORT RequestId: \S+\s+Duration: ([0-9.]+) ms", re.MULTILINE)
 CHUNK = 64 * 1024
 _PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
 # Assumed round trips from a function to the service in the same region: DynamoDB answers in "single-
@@ -73,10 +73,8 @@ class FunctionRun:
     queue_worker: bool  # invoked by an SQS mapping (each invocation is one productive receive)
     log_text: str
     cpu_seconds: float  # of its warm instances while the order ran
-
-    @property
-    def durations_ms(self) -> list[float]:
-        return [float(ms) for ms in _REPORT.findall(self.log_text)]
+    # Its invocations' durations, from its metrics (localcloud.functions.instance.FunctionLog).
+    durations_ms: list[float] = field(default_factory=list)
 
     @property
     def log_bytes(self) -> int:

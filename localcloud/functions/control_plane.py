@@ -138,7 +138,12 @@ class LambdaControlPlane:
             "PackageType": "Zip",
             "Architectures": ["x86_64"],
             "EphemeralStorage": {"Size": 512},
-            "LoggingConfig": {"LogFormat": function.log_format, "LogGroup": function.log_group},
+            "LoggingConfig": {
+                "LogFormat": function.log_format,
+                "LogGroup": function.log_group,
+                # Lambda reports a system log level for the JSON format only.
+                **({"SystemLogLevel": function.system_log_level} if function.log_format == "JSON" else {}),
+            },
         }
 
     def _code_digest(self, function: DeployedFunction) -> tuple[int, str]:

@@ -105,7 +105,7 @@ class FunctionHost:
         spec_path = self._runtime_dir / f"{function.name}.json"
         spec = {"function": asdict(function), "hidden_paths": [str(_REPO_ROOT), self._deployment.project_dir]}
         spec_path.write_text(json.dumps(spec, indent=2))
-        log = FunctionLog(self.logs_dir / f"{function.name}.log", self._echo)
+        log = FunctionLog(self.logs_dir / f"{function.name}.log", self._echo, function.system_log_level)
         self._logs[function.name] = log
         limit = function.reserved_concurrency if function.reserved_concurrency is not None else self._unreserved
 
@@ -205,6 +205,10 @@ class FunctionHost:
 
     def log_path(self, function_name: str) -> Path:
         return self._logs[self._deployment.function(function_name).name].path
+
+    def metrics_path(self, function_name: str) -> Path:
+        """Its invocations and their durations, one JSON line each (Lambda's metrics, not its log)."""
+        return self._logs[self._deployment.function(function_name).name].metrics_path
 
     def stop(self) -> None:
         self._stop.set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -62,20 +63,40 @@ def lambda_environment(function: DeployedFunction, endpoint_url: str) -> dict[st
     }
 
 
-class FunctionLog:
-    """One function's log file: every instance writes its lines there, whole."""
+# Lambda's own lines for each invocation (localcloud.lambda_runtime.invoker prints them).
+PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
+_REPORT = re.compile(r"^REPORT RequestId: (\S+)\s+Duration: ([0-9.]+) ms")
 
-    def __init__(self, path: Path, echo: IO[str] | None) -> None:
+
+class FunctionLog:
+    """One function's log file: every instance writes its lines there, whole.
+
+    Beside it, the function's metrics (`metrics_path`, one JSON line per invocation: request id and
+    duration), as Lambda's Invocations and Duration metrics are kept whatever its log level: with
+    LoggingConfig.SystemLogLevel WARN, Lambda's START/END/REPORT lines are not written to the log.
+    """
+
+    def __init__(self, path: Path, echo: IO[str] | None, system_log_level: str = "INFO") -> None:
         self.path = path
+        self.metrics_path = path.with_suffix(".metrics.jsonl")
         self._echo = echo
+        self._platform_lines_logged = system_log_level.upper() in ("DEBUG", "INFO")
         self._lock = threading.Lock()
         path.write_text("")
+        self.metrics_path.write_text("")
 
     def write(self, source: str, line: str) -> None:
         if not line.endswith("\n"):
             line += "\n"
-        with self._lock, self.path.open("a", encoding="utf-8") as log:
-            log.write(line)
+        platform = line.startswith(PLATFORM_LINES)
+        with self._lock:
+            if report := _REPORT.match(line):
+                with self.metrics_path.open("a", encoding="utf-8") as metrics:
+                    metrics.write(json.dumps({"requestId": report[1], "durationMs": float(report[2])}) + "\n")
+            if platform and not self._platform_lines_logged:
+                return
+            with self.path.open("a", encoding="utf-8") as log:
+                log.write(line)
             if self._echo is not None:
                 self._echo.write(f"[{source}] {line}")
                 self._echo.flush()

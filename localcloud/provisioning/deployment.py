@@ -27,6 +27,8 @@ class DeployedFunction:
     # What Lambda's GetFunctionConfiguration reports: the execution role and the log format.
     role: str = ""
     log_format: str = "Text"
+    # LoggingConfig.SystemLogLevel: WARN leaves out Lambda's START/END/REPORT lines.
+    system_log_level: str = "INFO"
 
 
 @dataclass

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from saga_events.sealing import FIELD_KEY, SEALED_FIELD_KEYS, encryption_context
+from saga_events.sealing import FIELD_KEY, SEALED_FIELD_KEYS, data_key_context, encryption_context
 
 from contracts import load_catalog
 from contracts.sealed import sealed_fields
@@ -94,28 +94,40 @@ def test_the_schemas_encrypt_the_token_for_payment_and_the_address_for_shipping(
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.field)
-def test_only_the_readers_worker_may_decrypt_the_field_and_only_the_producer_encrypt_it(program, field):
+def test_only_the_readers_worker_may_decrypt_the_field_and_only_the_producer_make_its_data_keys(program, field):
     policy = _key_policy(program, f"{field.reader}-field-key")
-    context = encryption_context(field.event_type, field.field, ORDER_ID)
+    context = data_key_context(field.event_type, field.field)
     producer = load_catalog().contract(field.event_type, field.version).producer
+    roles = _roles(program)
 
-    decrypters = {name for name, arn in _roles(program).items() if allows(policy, arn, "kms:Decrypt", context)}
-    encrypters = {name for name, arn in _roles(program).items() if allows(policy, arn, "kms:Encrypt", context)}
+    decrypters = {name for name, arn in roles.items() if allows(policy, arn, "kms:Decrypt", context)}
+    key_makers = {name for name, arn in roles.items() if allows(policy, arn, "kms:GenerateDataKey", context)}
+    # A field sealed before envelopes (a bare KMS ciphertext bound to its order) opens for the reader alone too.
+    old_format = encryption_context(field.event_type, field.field, ORDER_ID)
+    old_decrypters = {name for name, arn in roles.items() if allows(policy, arn, "kms:Decrypt", old_format)}
 
-    assert decrypters == {f"{field.reader}-worker-role"}
-    assert encrypters == {f"{producer}-api-role"}
+    assert decrypters == old_decrypters == {f"{field.reader}-worker-role"}
+    assert key_makers == {f"{producer}-api-role"}
+    # Envelope encryption: nobody encrypts with the field key itself, nor re-encrypts out of it.
+    for action in ("kms:Encrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKeyWithoutPlaintext"):
+        assert not any(allows(policy, arn, action, context) for arn in roles.values()), action
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.field)
-def test_the_key_serves_only_its_fields_and_only_bound_to_an_order(program, field):
+def test_the_key_serves_only_its_fields(program, field):
+    """The order is bound by each value's associated data (tests/unit/test_sealed_fields.py), since
+    one data key seals many orders' values; the key binds the event and the field."""
     policy = _key_policy(program, f"{field.reader}-field-key")
-    reader = _roles(program)[f"{field.reader}-worker-role"]
-    context = encryption_context(field.event_type, field.field, ORDER_ID)
+    roles = _roles(program)
+    reader = roles[f"{field.reader}-worker-role"]
+    producer = roles[f"{load_catalog().contract(field.event_type, field.version).producer}-api-role"]
+    context = data_key_context(field.event_type, field.field)
 
-    assert allows(policy, reader, "kms:Decrypt", context)
-    assert not allows(policy, reader, "kms:Decrypt", {**context, "field": "somethingElse"})
-    assert not allows(policy, reader, "kms:Decrypt", {**context, "event": "order.cancelled"})
-    assert not allows(policy, reader, "kms:Decrypt", {k: v for k, v in context.items() if k != "orderId"})
+    for principal, action in ((reader, "kms:Decrypt"), (producer, "kms:GenerateDataKey")):
+        assert allows(policy, principal, action, context)
+        assert not allows(policy, principal, action, {**context, "field": "somethingElse"})
+        assert not allows(policy, principal, action, {**context, "event": "order.cancelled"})
+        assert not allows(policy, principal, action, {})
 
 
 def test_no_key_lets_the_account_grant_its_use_through_iam(program):

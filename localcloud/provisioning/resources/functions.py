@@ -84,6 +84,10 @@ def create_function(p: Provisioner, logical: str, inputs: Inputs) -> tuple[str, 
             "role": inputs["role"],
             "log_group": logging_config.get("logGroup") or f"/aws/lambda/{name}",
             "log_format": logging_config.get("logFormat") or "Text",
+            # Lambda filters its own lines by level in the JSON format only.
+            "system_log_level": (logging_config.get("systemLogLevel") or "INFO")
+            if logging_config.get("logFormat") == "JSON"
+            else "INFO",
             "code": code_archives.describe(inputs["code"], p.project_dir),
             # pulumi-aws says -1 for "no reservation": the function shares the account's pool.
             "reserved_concurrency": None if reserved is None or reserved < 0 else reserved,
