@@ -24,9 +24,7 @@ def a_client():
 
 def test_a_ledger_beyond_one_page_is_read_whole():
     client = a_client()
-    entries = [
-        {"orderId": {"S": f"order-{n}"}, "kind": {"S": "AWARD"}, "points": {"N": str(n)}} for n in range(1, 4)
-    ]
+    entries = [{"orderId": {"S": f"order-{n}"}, "kind": {"S": "AWARD"}, "points": {"N": str(n)}} for n in range(1, 4)]
     with paged(client, [entries[:2], entries[2:]]) as stubber:
         ledger = LedgerStore(client, "ledger").entries("cust-42")
         stubber.assert_no_pending_responses()

@@ -17,9 +17,11 @@ from localcloud.emulator.patches import (
     dynamodb_stream_retention,
     dynamodb_transactions,
     eventbridge_envelope,
+    eventbridge_input_paths_parsed_once,
     eventbridge_one_hop,
     eventbridge_replay_window,
     kms_key_pairs_on_first_use,
+    server_routes_without_listing,
     sqs_deleted_messages,
     sqs_message_move_tasks,
     weak_instance_tracking,
@@ -38,6 +40,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sqs_deleted_messages": sqs_deleted_messages.apply,
     "sqs_message_move_tasks": sqs_message_move_tasks.apply,
     "kms_key_pairs_on_first_use": kms_key_pairs_on_first_use.apply,
+    "eventbridge_input_paths_parsed_once": eventbridge_input_paths_parsed_once.apply,
+    "server_routes_without_listing": server_routes_without_listing.apply,
 }
 
 
