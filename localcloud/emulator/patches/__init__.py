@@ -22,6 +22,7 @@ from localcloud.emulator.patches import (
     kms_key_pairs_on_first_use,
     sqs_deleted_messages,
     sqs_message_move_tasks,
+    stepfunctions_executions,
     weak_instance_tracking,
 )
 
@@ -38,6 +39,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sqs_deleted_messages": sqs_deleted_messages.apply,
     "sqs_message_move_tasks": sqs_message_move_tasks.apply,
     "kms_key_pairs_on_first_use": kms_key_pairs_on_first_use.apply,
+    "stepfunctions_executions": stepfunctions_executions.apply,
 }
 
 
