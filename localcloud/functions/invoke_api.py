@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,7 +77,8 @@ def serve_invocations(
             self._reply(status, body, {"X-Amzn-RequestId": str(uuid.uuid4())})
 
         def do_POST(self) -> None:
-            parts = self.path.split("?")[0].strip("/").split("/")
+            # A FunctionName may be an ARN, its colons percent-encoded by the SDK (Step Functions' tasks name ARNs).
+            parts = [urllib.parse.unquote(part) for part in self.path.split("?")[0].strip("/").split("/")]
             if len(parts) != 4 or parts[:2] != ["2015-03-31", "functions"] or parts[3] != "invocations":
                 self._reply(404, {"Type": "User", "message": "Unknown path"})
                 return

@@ -22,7 +22,9 @@ from localcloud.emulator.patches import (
     kms_key_pairs_on_first_use,
     sqs_deleted_messages,
     sqs_message_move_tasks,
+    stepfunctions_execution_names,
     stepfunctions_executions,
+    stepfunctions_lambda_errors,
     weak_instance_tracking,
 )
 
@@ -40,6 +42,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "sqs_message_move_tasks": sqs_message_move_tasks.apply,
     "kms_key_pairs_on_first_use": kms_key_pairs_on_first_use.apply,
     "stepfunctions_executions": stepfunctions_executions.apply,
+    "stepfunctions_execution_names": stepfunctions_execution_names.apply,
+    "stepfunctions_lambda_errors": stepfunctions_lambda_errors.apply,
 }
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from localcloud.emulator.patches.moto_shape import require, require_source
+from localcloud.emulator.patches.moto_shape import require_source
 
 _PATCH = "stepfunctions_executions"
 
