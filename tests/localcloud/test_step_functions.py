@@ -189,3 +189,13 @@ def test_states_task_failed_catches_a_timeout_and_a_crash(sfn, machines, functio
 
     assert described["status"] == "SUCCEEDED", described
     assert json.loads(described["output"])["failure"]["Error"] == error
+
+
+def test_a_task_naming_no_deployed_function_fails_with_lambdas_resource_not_found(sfn, machines, functions):
+    missing = functions["price"].rsplit(":", 1)[0] + ":no-such-function"
+
+    described = run(sfn, machines["uncaught"], {"function": missing})
+
+    assert described["status"] == "FAILED"
+    assert described["error"] == "Lambda.ResourceNotFoundException"
+    assert described["cause"].startswith(f"Function not found: {missing} (Service: AWSLambda; Status Code: 404;")
