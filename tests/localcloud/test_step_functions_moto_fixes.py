@@ -4,10 +4,12 @@ names of Lambda tasks whose function answers without an error type or whose Invo
 (throttled). Lambda here is a stand-in that answers as told, registered as the function host."""
 
 import json
+import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -136,3 +138,19 @@ def test_a_throttled_invoke_is_lambda_too_many_requests_and_its_retry_goes_throu
     details = failed.get("lambdaFunctionFailedEventDetails") or failed["taskFailedEventDetails"]
     assert details["error"] == "Lambda.TooManyRequestsException"
     assert details["cause"].startswith("Rate Exceeded. (Service: AWSLambda; Status Code: 429;")
+
+
+def test_the_context_objects_start_time_is_an_iso_8601_string(sfn):
+    context = {"startedAt.$": "$$.Execution.StartTime", "execution.$": "$$.Execution.Name"}
+    arn = machine(sfn, {"Type": "Pass", "Parameters": context})
+    execution = sfn.start_execution(stateMachineArn=arn, name="order-1", input="{}")
+
+    described = finished(sfn, execution["executionArn"])
+
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["execution"] == "order-1"
+    # As Step Functions writes it (2026-12-03T12:00:00.123Z), and the execution's own start.
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", output["startedAt"])
+    started = datetime.fromisoformat(output["startedAt"].replace("Z", "+00:00"))
+    assert abs(started - described["startDate"]) < timedelta(milliseconds=2)
