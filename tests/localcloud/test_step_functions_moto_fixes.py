@@ -154,3 +154,21 @@ def test_the_context_objects_start_time_is_an_iso_8601_string(sfn):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", output["startedAt"])
     started = datetime.fromisoformat(output["startedAt"].replace("Z", "+00:00"))
     assert abs(started - described["startDate"]) < timedelta(milliseconds=2)
+
+
+def test_stop_execution_aborts_a_running_execution_at_once(sfn):
+    arn = machine(sfn, {"Type": "Wait", "Seconds": 30})
+    execution = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+
+    stopped = sfn.stop_execution(executionArn=execution, error="CustomerCancelled", cause="the customer cancelled")
+
+    described = finished(sfn, execution)
+    assert described["status"] == "ABORTED"
+    assert described["startDate"] <= stopped["stopDate"] <= described["stopDate"]
+    events = sfn.get_execution_history(executionArn=execution)["events"]
+    assert [e["type"] for e in events] == ["ExecutionStarted", "WaitStateEntered", "ExecutionAborted"]
+    # Why it stopped, as the request said.
+    assert events[-1]["executionAbortedEventDetails"] == {
+        "error": "CustomerCancelled",
+        "cause": "the customer cancelled",
+    }

@@ -22,9 +22,11 @@ from localcloud.emulator.patches import (
     kms_key_pairs_on_first_use,
     sqs_deleted_messages,
     sqs_message_move_tasks,
+    stepfunctions_context_start_time,
     stepfunctions_execution_names,
     stepfunctions_executions,
     stepfunctions_lambda_errors,
+    stepfunctions_stop_execution,
     weak_instance_tracking,
 )
 
@@ -44,6 +46,8 @@ PATCHES: dict[str, Callable[[], None]] = {
     "stepfunctions_executions": stepfunctions_executions.apply,
     "stepfunctions_execution_names": stepfunctions_execution_names.apply,
     "stepfunctions_lambda_errors": stepfunctions_lambda_errors.apply,
+    "stepfunctions_context_start_time": stepfunctions_context_start_time.apply,
+    "stepfunctions_stop_execution": stepfunctions_stop_execution.apply,
 }
 
 
