@@ -5,6 +5,7 @@ names of Lambda tasks whose function answers without an error type or whose Invo
 
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -17,6 +18,7 @@ import pytest
 
 from localcloud.emulator.clients import client
 from localcloud.emulator.lambda_forwarding import register_lambda_endpoint
+from localcloud.emulator.patches import stepfunctions_task_clients
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:stand-in"
 ROLE_ARN = "arn:aws:iam::123456789012:role/machine"
@@ -172,3 +174,20 @@ def test_stop_execution_aborts_a_running_execution_at_once(sfn):
         "error": "CustomerCancelled",
         "cause": "the customer cancelled",
     }
+
+
+def test_task_states_share_one_client_per_service_and_region(monkeypatch):
+    # In this process, as in the moto server (and undone afterwards): the fix changes what a task
+    # costs, not what it does.
+    import moto.stepfunctions.parser.models  # noqa: F401  (binds boto_client_for in every integration)
+
+    for module in [m for m in list(sys.modules.values()) if hasattr(m, "boto_client_for")]:
+        monkeypatch.setattr(module, "boto_client_for", module.boto_client_for)
+    stepfunctions_task_clients.apply()
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
+
+    first = lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda")
+    assert lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=object()) is first
+    assert state_task_service_dynamodb.boto_client_for(region="us-east-1", service="dynamodb") is not first
+    assert lambda_eval_utils.boto_client_for(region="eu-central-1", service="lambda") is not first

@@ -27,6 +27,7 @@ from localcloud.emulator.patches import (
     stepfunctions_executions,
     stepfunctions_lambda_errors,
     stepfunctions_stop_execution,
+    stepfunctions_task_clients,
     weak_instance_tracking,
 )
 
@@ -48,6 +49,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "stepfunctions_lambda_errors": stepfunctions_lambda_errors.apply,
     "stepfunctions_context_start_time": stepfunctions_context_start_time.apply,
     "stepfunctions_stop_execution": stepfunctions_stop_execution.apply,
+    "stepfunctions_task_clients": stepfunctions_task_clients.apply,
 }
 
 
