@@ -205,3 +205,26 @@ def test_a_task_naming_no_deployed_function_fails_with_lambdas_resource_not_foun
     assert described["status"] == "FAILED"
     assert described["error"] == "Lambda.ResourceNotFoundException"
     assert described["cause"].startswith(f"Function not found: {missing} (Service: AWSLambda; Status Code: 404;")
+
+
+def test_an_execution_logs_each_history_event_to_the_state_machines_log_group(sfn, machines, sfn_cloud):
+    described = run(sfn, machines["orderFlow"], MUGS)
+    logs = client("logs", sfn_cloud.endpoint_url)
+    group = sfn_cloud.outputs["executionsLogGroup"]
+
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+    entries = [e for page in pages for e in page["events"]]
+    mine = [e for e in entries if json.loads(e["message"])["execution_arn"] == described["executionArn"]]
+    lines = [json.loads(e["message"]) for e in mine]
+    events = history(sfn, described["executionArn"])
+    # Level ALL: every event of the history, in Step Functions' log shape.
+    assert [line["type"] for line in lines] == [e["type"] for e in events]
+    assert [line["id"] for line in lines] == [str(e["id"]) for e in events]
+    first, last = lines[0], lines[-1]
+    assert first["type"] == "ExecutionStarted" and json.loads(first["details"]["input"]) == MUGS
+    assert last["type"] == "ExecutionSucceeded"
+    assert int(last["event_timestamp"]) == int(events[-1]["timestamp"].timestamp() * 1000)
+    # A log stream of its own, named after its state machine.
+    [stream] = {e["logStreamName"] for e in mine}
+    assert stream.startswith("states/order-flow-")
+    assert not [e for e in entries if e["logStreamName"] == stream and e not in mine]

@@ -23,6 +23,7 @@ from localcloud.emulator.patches import (
     sqs_deleted_messages,
     sqs_message_move_tasks,
     stepfunctions_context_start_time,
+    stepfunctions_execution_logs,
     stepfunctions_execution_names,
     stepfunctions_executions,
     stepfunctions_lambda_errors,
@@ -50,6 +51,7 @@ PATCHES: dict[str, Callable[[], None]] = {
     "stepfunctions_context_start_time": stepfunctions_context_start_time.apply,
     "stepfunctions_stop_execution": stepfunctions_stop_execution.apply,
     "stepfunctions_task_clients": stepfunctions_task_clients.apply,
+    "stepfunctions_execution_logs": stepfunctions_execution_logs.apply,
 }
 
 
