@@ -46,6 +46,10 @@ def run(sfn: Any, machine_arn: str, execution_input: dict[str, Any], timeout: fl
     arn = sfn.start_execution(stateMachineArn=machine_arn, name=uuid.uuid4().hex, input=json.dumps(execution_input))[
         "executionArn"
     ]
+    return _finished(sfn, arn, timeout)
+
+
+def _finished(sfn: Any, arn: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         assert time.monotonic() < deadline, f"execution {arn} still RUNNING after {timeout} s"
@@ -228,3 +232,22 @@ def test_an_execution_logs_each_history_event_to_the_state_machines_log_group(sf
     [stream] = {e["logStreamName"] for e in mine}
     assert stream.startswith("states/order-flow-")
     assert not [e for e in entries if e["logStreamName"] == stream and e not in mine]
+
+
+def test_a_task_beyond_its_functions_concurrency_is_throttled_and_retried(sfn, machines):
+    # The packing function runs one instance at most (reserved concurrency 1): of two executions
+    # at once, one task is throttled (Lambda.TooManyRequestsException) and its Retry goes through.
+    arns = [
+        sfn.start_execution(stateMachineArn=machines["packing"], input=json.dumps({"parcel": n, "seconds": 0.6}))[
+            "executionArn"
+        ]
+        for n in (1, 2)
+    ]
+    described = [_finished(sfn, arn) for arn in arns]
+
+    assert [d["status"] for d in described] == ["SUCCEEDED", "SUCCEEDED"], described
+    assert sorted(json.loads(d["output"])["packed"] for d in described) == [1, 2]
+    failures = [
+        e["taskFailedEventDetails"]["error"] for arn in arns for e in history(sfn, arn) if e["type"] == "TaskFailed"
+    ]
+    assert failures and set(failures) == {"Lambda.TooManyRequestsException"}
