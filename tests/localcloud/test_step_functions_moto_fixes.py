@@ -5,6 +5,7 @@ names of Lambda tasks whose function answers without an error type or whose Invo
 
 import json
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from localcloud.emulator.clients import client
 from localcloud.emulator.lambda_forwarding import register_lambda_endpoint
 from localcloud.emulator.patches import stepfunctions_task_clients
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:stand-in"
 ROLE_ARN = "arn:aws:iam::123456789012:role/machine"
 
@@ -183,7 +186,7 @@ def test_task_states_share_one_client_per_service_and_region(monkeypatch):
 
     for module in [m for m in list(sys.modules.values()) if hasattr(m, "boto_client_for")]:
         monkeypatch.setattr(module, "boto_client_for", module.boto_client_for)
-    stepfunctions_task_clients.apply()
+    stepfunctions_task_clients.apply_now()
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_dynamodb
 
@@ -191,3 +194,14 @@ def test_task_states_share_one_client_per_service_and_region(monkeypatch):
     assert lambda_eval_utils.boto_client_for(region="us-east-1", service="lambda", state_credentials=object()) is first
     assert state_task_service_dynamodb.boto_client_for(region="us-east-1", service="dynamodb") is not first
     assert lambda_eval_utils.boto_client_for(region="eu-central-1", service="lambda") is not first
+
+
+def test_the_fixes_leave_the_interpreter_unimported_until_step_functions_is_used():
+    # Its import takes seconds; a moto server (every test's, every run's) starts without it.
+    probe = (
+        "import sys; from localcloud.emulator import patches; patches.apply(); "
+        "print(sorted(m for m in sys.modules if m.startswith('moto.stepfunctions.parser.asl.parse')))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+
+    assert found.stdout.strip() == "[]", found.stdout + found.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from localcloud.emulator.patches import stepfunctions_executions
 from localcloud.emulator.patches.moto_shape import is_patched, mark_patched, require_source
 
 _PATCH = "stepfunctions_context_start_time"
@@ -22,6 +23,10 @@ def iso_8601(moment: datetime) -> str:
 
 
 def apply() -> None:
+    stepfunctions_executions.when_interpreter_loads(apply_now)
+
+
+def apply_now() -> None:
     from moto.stepfunctions.parser.asl.eval.evaluation_details import ExecutionDetails
     from moto.stepfunctions.parser.backend.execution import Execution
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker

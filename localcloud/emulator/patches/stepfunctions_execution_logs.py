@@ -16,12 +16,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from localcloud.emulator.patches import stepfunctions_executions
 from localcloud.emulator.patches.moto_shape import is_patched, mark_patched, require, require_source
 
 _PATCH = "stepfunctions_execution_logs"
 
 
 def apply() -> None:
+    stepfunctions_executions.when_interpreter_loads(apply_now)
+
+
+def apply_now() -> None:
     from moto.logs.exceptions import ResourceNotFoundException
     from moto.logs.models import logs_backends
     from moto.stepfunctions.parser.asl.eval.event import logging as execution_logging

@@ -9,12 +9,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from localcloud.emulator.patches import stepfunctions_executions
 from localcloud.emulator.patches.moto_shape import is_patched, mark_patched, require_source
 
 _PATCH = "stepfunctions_execution_names"
 
 
 def apply() -> None:
+    stepfunctions_executions.when_interpreter_loads(apply_now)
+
+
+def apply_now() -> None:
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     original = StepFunctionsParserBackend.start_execution

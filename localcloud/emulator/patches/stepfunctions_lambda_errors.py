@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from localcloud.emulator.patches import stepfunctions_executions
 from localcloud.emulator.patches.moto_shape import is_patched, mark_patched, require, require_source
 
 _PATCH = "stepfunctions_lambda_errors"
@@ -41,6 +42,10 @@ def _rename(failure: Any, error: str, cause: str) -> None:
 
 
 def apply() -> None:
+    stepfunctions_executions.when_interpreter_loads(apply_now)
+
+
+def apply_now() -> None:
     from botocore.exceptions import ClientError
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda import (

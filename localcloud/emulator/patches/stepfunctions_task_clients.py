@@ -14,12 +14,17 @@ import sys
 import threading
 from typing import Any
 
+from localcloud.emulator.patches import stepfunctions_executions
 from localcloud.emulator.patches.moto_shape import is_patched, mark_patched, require, require_source
 
 _PATCH = "stepfunctions_task_clients"
 
 
 def apply() -> None:
+    stepfunctions_executions.when_interpreter_loads(apply_now)
+
+
+def apply_now() -> None:
     # Importing the backend imports every task integration, each binding boto_client_for by name.
     import moto.stepfunctions.parser.models  # noqa: F401
     from moto.settings import moto_server_port
