@@ -3,7 +3,9 @@
 Each module fixes one thing where moto differs from AWS or leaks, and checks at
 `apply()` that the moto internals it relies on still have the shape it expects,
 so a moto upgrade that moves them fails loudly at start instead of quietly
-undoing the fix.
+undoing the fix. The fixes to moto's Step Functions interpreter, slow to import,
+are applied and checked when the server first serves Step Functions
+(stepfunctions_executions.py).
 """
 
 from __future__ import annotations
