@@ -150,6 +150,7 @@ def _quiet_request_handler() -> type:
 
 def _serve(port: int, without_patches: Collection[str]) -> None:
     from localcloud.emulator import faults, lambda_forwarding, patches
+    from localcloud.emulator.patches import stepfunctions_executions
 
     patches.apply(without=without_patches)
     faults.apply()
@@ -162,6 +163,8 @@ def _serve(port: int, without_patches: Collection[str]) -> None:
     # of both, Lambda's requests passed to the function host.
     app = lambda_forwarding.forwarding(faults.control(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=quiet_handler)
+    # Step Functions' task integrations call AWS back here (Lambda's Invoke reaches the function host).
+    stepfunctions_executions.listening_on(server.server_address[1])
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
