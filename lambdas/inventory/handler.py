@@ -121,8 +121,8 @@ def _outcome_event(placed: IntegrationEvent, outcome: Reserved | Rejected, now: 
 
 consume = EventConsumer(
     logger,
-    # order.placed v2: inventory has moved to the minimised event (lines are all it needs).
-    {("order.placed", 2): reserve_stock, ("order.cancelled", 1): release_stock},
+    # order.placed v3: the lines are all inventory reads; the encrypted fields are not for it.
+    {("order.placed", 3): reserve_stock, ("order.cancelled", 1): release_stock},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=dynamodb,
     retry_later=(StockChanged,),
