@@ -64,6 +64,7 @@ def main() -> None:
             if "IDEMPOTENCY_TABLE" in f.environment
         }
         units = UnitCounter(saga.client("dynamodb"))
+        memory_mb = max(f.memory_size for f in cloud.deployment.functions)
         # The warm-up: every function imported, and every instance a path uses warm. One order is not
         # enough: two messages for a function at once start a second instance, which has opened no
         # sealed field's data key yet (a KMS Decrypt). At steady state a data key seals 15 minutes of
@@ -80,7 +81,7 @@ def main() -> None:
     happy = next(u for u in usages if u.scenario == CONFIRMED_PATH)
     before = summaries_from_json(json.loads(args.before.read_text())) if args.before else None
     print()
-    print("\n".join(lines(summaries, happy, before)))
+    print("\n".join(lines(summaries, happy, before, memory_mb)))
     if args.detail:
         print("\n".join(detail(happy)))
     if args.save:
@@ -88,7 +89,7 @@ def main() -> None:
     if args.write_docs:
         command = "benchmarks.cost" + (f" --stack {args.stack}" if args.stack != "dev" else "")
         command += (f" --before {args.before}" if args.before else "") + " --write-docs"
-        path = write_section("cost", markdown(summaries, happy, before, command, args.stack))
+        path = write_section("cost", markdown(summaries, happy, before, command, args.stack, memory_mb))
         print(f"wrote the cost section of {path.relative_to(PROJECT_DIR)}")
 
 
