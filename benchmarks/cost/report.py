@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from benchmarks.cost import prices
@@ -114,58 +116,85 @@ class Lever:
 
 LEVERS_NOT_TAKEN = (
     Lever(
-        "system log level WARN (LoggingConfig.SystemLogLevel)",
-        "Lambda's START/END/REPORT records go; the embedded cloud does not model the setting yet and the cost "
-        "model counts invocations from those lines",
-        lambda c: "log:platform" not in c.tags,
-    ),
-    Lever(
         "global-bus rules target each context's queue, no private buses",
-        "a design change (DESIGN.md section 3 routes through a private bus per context)",
+        "a design change (DESIGN.md section 3 routes through a private bus per context): for the lead to decide",
         lambda c: not (c.component == "EventBridge" and "delivered" in c.tags),
     ),
 )
 
+# Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
+# (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html). The model prices the CPU time
+# measured here on a whole core; below 1,769 MB the same work takes 1769/memory times as long.
+FULL_VCPU_MB = 1769
 
-# The levers taken, each one's effect read off the counts it changes (before minus now, priced).
-LEVERS_TAKEN = (
+
+def duration_at_cpu_share(usage: OrderUsage, memory_mb: int) -> float:
+    """The order's Lambda duration in $ per million if its CPU work ran at the memory's CPU share."""
+    scale = max(1.0, FULL_VCPU_MB / memory_mb)
+    return sum(
+        c.usd_per_million_orders * (scale if c.what.endswith(" CPU") else 1.0)
+        for c in usage.charges
+        if c.component == "Lambda duration"
+    )
+
+
+LEVERS_DIR = Path(__file__).resolve().parent / "levers"
+# The levers taken, in order. Each file holds the figures `--save` wrote once that lever was in (prod
+# stack); the first is the code before any of them. Their figures are in docs/performance.md.
+LEVER_STEPS = (
     (
-        "idempotency records only where a handler's own conditional writes do not already suffice",
-        "of them idempotency records",
-        prices.DYNAMODB_WRITE_UNIT,
-        1.0,
+        "0-before-levers.json",
+        "before: each sealed value its own KMS request; Lambda's START/END/REPORT lines logged",
     ),
     (
-        "fewer writes in the orders table: a published event's timeline entry is its outbox item; "
-        "an order change without events is a conditional put, not a one-item transaction",
-        "of them the orders table",
-        prices.DYNAMODB_WRITE_UNIT,
-        1.0,
+        "1-data-keys-and-system-log-level.json",
+        "a KMS data key per field and instance, 15 min at most (envelope encryption); prod's Lambda system"
+        " log level WARN (measured after one warm-up order: one Decrypt by a second instance is left)",
     ),
     (
-        "production stack logs at WARN, 1% of invocations sampled at DEBUG (Pulumi.prod.yaml)",
-        "log KB (functions)",
-        prices.CLOUDWATCH_LOGS_INGESTION,
-        1024.0,
+        "2-order-placed-v2-retired.json",
+        "order.placed v2 retired: inventory reads v3, one event announces an order, not two (and two"
+        " warm-up orders: a warm instance has opened the data keys)",
+    ),
+    (
+        "3-payment-without-idempotency-record.json",
+        "payment's charge keeps no idempotency record: its outcome is announced before it is recorded, so a"
+        " settled payment is an announced one and a repeat does nothing",
+    ),
+    (
+        "4-outcomes-marked-announced.json",
+        "inventory's reservation, shipping's booking and loyalty's award keep no idempotency record either:"
+        " their conditional writes make a twin lose, and the outcome's own record notes its announcement",
     ),
 )
+# Counts that follow from the others or measure this machine, not the code: left out of "what changed".
+_NOT_COMPARED = ("Lambda GB-seconds, wall clock here",)
 
 
-def lever_effects(before: Summary, now: Summary) -> list[tuple[str, float, float, str]]:
-    """Each lever taken: its name, the count before and now, and the change in $ per million orders."""
-    effects = []
-    for name, count, price, unit_scale in LEVERS_TAKEN:
-        was, is_now = before.counts.get(count, 0.0), now.counts.get(count, 0.0)
-        saved = price.of((was - is_now) * unit_scale) * 1_000_000
-        effects.append((name, was, is_now, f"{count}: {was:.3g} -> {is_now:.3g}, -${saved:.2f}"))
-    return effects
+def lever_steps(now: Summary | None = None) -> list[tuple[str, Summary]]:
+    """Each lever's figures for a confirmed order, oldest first, and this run's last if given."""
+    steps = []
+    for file_name, name in LEVER_STEPS:
+        path = LEVERS_DIR / file_name
+        if path.exists():
+            saved = summaries_from_json(json.loads(path.read_text()))
+            steps.append((name, next(s for s in saved if s.scenario == CONFIRMED_PATH)))
+    # This run, unless it is the last lever's own (--save into its file).
+    if now is not None and not (steps and steps[-1][1].to_json() == now.to_json()):
+        steps.append(("this run", now))
+    return steps
 
 
-def all_levers(usage: OrderUsage) -> float:
-    return sum(c.usd_per_million_orders for c in usage.charges if all(lever.keeps(c) for lever in LEVERS_NOT_TAKEN))
+def changed_counts(was: Summary, now: Summary) -> str:
+    changes = [
+        f"{name} {was.counts.get(name, 0):.3g} → {value:.3g}"
+        for name, value in now.counts.items()
+        if name not in _NOT_COMPARED and abs(value - was.counts.get(name, 0)) >= 0.01
+    ]
+    return "; ".join(changes)
 
 
-def lines(summaries: list[Summary], happy: OrderUsage, before: list[Summary] | None) -> list[str]:
+def lines(summaries: list[Summary], happy: OrderUsage, before: list[Summary] | None, memory_mb: int) -> list[str]:
     out = ["== cost per million orders, AWS list prices (us-east-1, looked up " + prices.LOOKED_UP + ") =="]
     out += [f"  {name:<40} {price.describe():<48} {price.source}" for name, price in PRICES]
     out.append("")
@@ -198,29 +227,39 @@ def lines(summaries: list[Summary], happy: OrderUsage, before: list[Summary] | N
         before_text = f"   (before {was.counts.get(name, 0):.3g})" if was else ""
         out.append(f"  {name:<36} {value:10.2f}{before_text}")
     out.append("")
-    if was:
-        out.append("levers taken, each one's measured effect on a confirmed order:")
-        out += [f"  {name}\n      {effect}" for name, _, _, effect in lever_effects(was, confirmed)]
-        out.append(
-            "  DeleteMessageBatch: Lambda's SQS poller already deletes a batch in one request (and so does the"
-            " embedded cloud); no change"
-        )
-        out.append("")
+    out.append("levers taken, one after the other, each measured on a confirmed order (benchmarks/cost/levers/):")
+    steps = lever_steps(confirmed)
+    for index, (name, summary) in enumerate(steps):
+        change = f"  {summary.total - steps[index - 1][1].total:+7.2f}" if index else ""
+        out.append(f"  ${summary.total:6.2f}{change}  {name}")
+        if index:
+            out.append(f"      {changed_counts(steps[index - 1][1], summary)}")
+    out.append(
+        "  batch deletes: none left to take; Lambda's SQS poller deletes a processed batch in one"
+        " DeleteMessageBatch, as the embedded cloud's mapping does (one per invocation here: one order at a time)"
+    )
+    out.append("")
     out.append(f"levers not taken here, computed from these charges (from ${confirmed.total:.2f}):")
     for lever in LEVERS_NOT_TAKEN:
         out.append(f"  {lever.name:<66} -> ${lever.cost(happy):6.2f}  ({lever.why_not_here})")
-    out.append(f"  {'both':<66} -> ${all_levers(happy):6.2f}")
+    duration = confirmed.usd.get("Lambda duration", 0.0)
+    at_share = duration_at_cpu_share(happy, memory_mb)
+    out.append(
+        f"  a caveat of the model: at {memory_mb} MB Lambda gives {min(1.0, memory_mb / FULL_VCPU_MB):.2f} vCPU, so the"
+        f" CPU part of Lambda duration bills longer than measured on a whole core: ${duration:.2f} -> ${at_share:.2f}"
+        f" (total ${confirmed.total - duration + at_share:.2f})"
+    )
     return out
 
 
 def markdown(
-    summaries: list[Summary], happy: OrderUsage, before: list[Summary] | None, command: str, stack: str
+    summaries: list[Summary], happy: OrderUsage, before: list[Summary] | None, command: str, stack: str, memory_mb: int
 ) -> str:
     previous = {s.scenario: s for s in before or []}
     confirmed = next(s for s in summaries if s.scenario == CONFIRMED_PATH)
     was = previous.get(CONFIRMED_PATH)
     met = confirmed.total <= TARGET_USD
-    verdict = "met" if met else "missed; the levers not taken, below, show what would close the gap"
+    verdict = "met" if met else "missed; the lever not taken, below, shows what would close the gap"
     rows = []
     for component in COMPONENTS:
         now = confirmed.usd.get(component, 0.0)
@@ -239,6 +278,19 @@ def markdown(
         for s in summaries
     ]
     price_rows = [f"| {name} | {price.describe()} | {price.source} |" for name, price in PRICES]
+    steps = lever_steps(confirmed)
+    step_rows = []
+    for index, (name, summary) in enumerate(steps):
+        if index == 0:
+            step_rows.append(f"| ${summary.total:.2f} | | {name} | |")
+            continue
+        previous = steps[index - 1][1]
+        step_rows.append(
+            f"| ${summary.total:.2f} | {summary.total - previous.total:+.2f} | {name} |"
+            f" {changed_counts(previous, summary)} |"
+        )
+    duration = confirmed.usd.get("Lambda duration", 0.0)
+    at_share = duration_at_cpu_share(happy, memory_mb)
     return "\n".join(
         [
             "## Cost per million orders",
@@ -253,10 +305,10 @@ def markdown(
             " customer-cancel path depends on when the cancel lands, so its figure moves from run to run."
             + f" Stack `{stack}` (`Pulumi.{stack}.yaml`)."
             + (
-                " *Before*: the same model run on the code before the reductions below (`--before`;"
-                " `benchmarks/cost/baseline.json` holds commit 220f2d7's, on the dev stack, then the only one)."
-                " *Now* also carries issue 9's changes, merged meanwhile: `order.placed` v1 retired (payment"
-                " and shipping read v3) and the payment token and address sealed with KMS (the KMS line)."
+                " *Before*: the same model run on the code before the levers below (`--before`, the file"
+                " `benchmarks/cost/levers/0-before-levers.json`: each sealed value its own KMS request, Lambda's"
+                " START/END/REPORT lines logged; `benchmarks/cost/baseline.json` keeps the older figures of"
+                " commit 220f2d7, before the first round of levers)."
                 if was
                 else ""
             ),
@@ -276,27 +328,33 @@ def markdown(
             f"|---|---|{before_rule}---:|",
             *path_rows,
             "",
-            *(
-                [
-                    "Levers taken, each one's effect measured on a confirmed order (counts before and now):",
-                    "",
-                    "| lever | effect |",
-                    "|---|---|",
-                    *[f"| {name} | {effect} |" for name, _, _, effect in lever_effects(was, confirmed)],
-                    "| batch deletes | none: Lambda's SQS poller already deletes each batch with one"
-                    " DeleteMessageBatch (the embedded cloud does too) |",
-                    "",
-                ]
-                if was
-                else []
-            ),
+            "Levers taken, one after the other, each measured on a confirmed order (the figures `--save` kept in"
+            " `benchmarks/cost/levers/` once the lever was in). SQS requests and invocations that move without"
+            " a lever are two of the order's messages that happened to share a batch (a receive, a delete and"
+            " an invocation fewer: $1.00); Lambda GB-seconds move a little from run to run:",
+            "",
+            "| $ per million confirmed orders | change | lever | what a confirmed order asks, before → after |",
+            "|---:|---:|---|---|",
+            *step_rows,
+            "",
+            "Batch deletes: none left to take. Lambda's SQS poller deletes the messages of a processed batch with"
+            " one DeleteMessageBatch, and so does the embedded cloud's mapping: one per invocation here, where"
+            " orders are played one at a time (a batch of one message). Fewer would take fuller batches, that is"
+            " a batching window on the mappings, which every hop of the saga would wait out.",
+            "",
             f"Levers not taken here, each computed from the charges measured above (a confirmed order,"
             f" now ${confirmed.total:.2f}):",
             "",
             "| lever | $ per million confirmed orders | why not here |",
             "|---|---:|---|",
             *[f"| {lever.name} | ${lever.cost(happy):.2f} | {lever.why_not_here} |" for lever in LEVERS_NOT_TAKEN],
-            f"| both | ${all_levers(happy):.2f} | |",
+            "",
+            f"A caveat of the model: it prices the CPU time measured here on a whole core, but at {memory_mb} MB"
+            f" Lambda gives a function {min(1.0, memory_mb / FULL_VCPU_MB):.2f} vCPU (one at {FULL_VCPU_MB} MB), so its"
+            f" CPU-bound part bills about {max(1.0, FULL_VCPU_MB / memory_mb):.1f} times as long: Lambda duration"
+            f" ${duration:.2f} would be ${at_share:.2f}, a confirmed order ${confirmed.total - duration + at_share:.2f}"
+            " per million. Lowering the memory does not help that part (the same CPU-seconds at a smaller share);"
+            " it halves only the waiting part at 256 MB, and slows every step and cold start.",
             "",
             "| price | list price | source |",
             "|---|---|---|",

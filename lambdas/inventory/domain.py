@@ -48,6 +48,8 @@ class Reservation:
     status: ReservationStatus
     lines: tuple[StockRequest, ...] = ()
     rejection: Rejected | None = None
+    # Its outcome (reserved or rejected) was published: a repeat of order.placed has nothing to do.
+    announced: bool = False
 
 
 def merge_lines(lines: Iterable[StockRequest]) -> tuple[StockRequest, ...]:

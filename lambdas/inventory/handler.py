@@ -13,7 +13,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
-from saga_events.consumer import EventConsumer
+from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 from saga_events.validation import validate_event
 
 from inventory.domain import (
@@ -37,10 +37,17 @@ store = InventoryStore(dynamodb, os.environ["STOCK_TABLE"], os.environ["RESERVAT
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
+# No idempotency record: the reservation is written on condition that the order has none yet (a twin
+# running at once loses and is retried), and once its outcome is published the reservation says so.
+# A repeat then does nothing; a retry after a failed publish finds it unannounced and publishes again.
+@idempotent_by_its_writes
 def reserve_stock(placed: IntegrationEvent) -> None:
     order_id = placed.data["orderId"]
     now = datetime.now(UTC)
     earlier = store.reservation(order_id)
+    if earlier is not None and earlier.announced:
+        logger.info("reservation already decided and announced; nothing to do")
+        return
     if earlier is not None:
         # A redelivery or a retry after a failed publish: repeat the decision, don't redo it.
         outcome = outcome_of(earlier)
@@ -57,6 +64,7 @@ def reserve_stock(placed: IntegrationEvent) -> None:
         else:
             store.record_rejection(order_id, outcome, now)
     publisher.publish([_outcome_event(placed, outcome, now)])
+    store.mark_announced(order_id)
     metrics.add_metric(
         name="StockReserved" if isinstance(outcome, Reserved) else "ReservationRejected",
         unit=MetricUnit.Count,
@@ -121,8 +129,8 @@ def _outcome_event(placed: IntegrationEvent, outcome: Reserved | Rejected, now: 
 
 consume = EventConsumer(
     logger,
-    # order.placed v2: inventory has moved to the minimised event (lines are all it needs).
-    {("order.placed", 2): reserve_stock, ("order.cancelled", 1): release_stock},
+    # order.placed v3: the lines are all inventory reads; the encrypted fields are not for it.
+    {("order.placed", 3): reserve_stock, ("order.cancelled", 1): release_stock},
     idempotency_table=os.environ["IDEMPOTENCY_TABLE"],
     dynamodb_client=dynamodb,
     retry_later=(StockChanged,),

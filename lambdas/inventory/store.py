@@ -69,6 +69,16 @@ class InventoryStore:
         record = _new_record(self._reservations, order_id, ReservationStatus.RESERVED, now, lines=lines)
         self._transact([*takes, record])
 
+    def mark_announced(self, order_id: str) -> None:
+        """Note that the reservation's outcome was published (one write unit, where an idempotency
+        record would take two): a repeat of order.placed then publishes nothing."""
+        self._db.update_item(
+            TableName=self._reservations,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET outcomeAnnounced = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
+
     def record_rejection(self, order_id: str, rejection: Rejected, now: datetime) -> None:
         self._transact(
             [
@@ -171,4 +181,5 @@ def _reservation_from_item(item: dict[str, Any]) -> Reservation:
         status=ReservationStatus(item["status"]["S"]),
         lines=lines,
         rejection=rejection,
+        announced=item.get("outcomeAnnounced", {}).get("BOOL", False),
     )

@@ -14,6 +14,8 @@ class LedgerEntry:
     order_id: str
     kind: str  # "AWARD" or "REVOKE"
     points: int  # signed: awards add, revocations subtract
+    # Announced (points-awarded or points-revoked published): a repeat of its cause has nothing to do.
+    announced: bool = False
 
 
 def points_for(amount_minor: int) -> int:

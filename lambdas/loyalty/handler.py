@@ -13,7 +13,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import EventPublisher, IntegrationEvent, new_event
-from saga_events.consumer import EventConsumer
+from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 from saga_events.validation import validate_event
 
 from loyalty.domain import award, revoke
@@ -28,10 +28,17 @@ ledger = LedgerStore(dynamodb, os.environ["LEDGER_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
 
 
+# No idempotency record: the award is written on condition that the order has neither an award nor a
+# revocation yet (a twin running at once loses and is retried), and once it is announced the entry says
+# so. A repeat then does nothing; a retry after a failed publish finds it unannounced and announces it.
+@idempotent_by_its_writes
 def award_points(captured: IntegrationEvent) -> None:
     customer_id, order_id = captured.data["customerId"], captured.data["orderId"]
     now = datetime.now(UTC)
     entry = ledger.entry(customer_id, order_id, "AWARD")
+    if entry is not None and entry.announced:
+        logger.info("points already awarded and announced; nothing to do")
+        return
     if entry is None:
         if ledger.entry(customer_id, order_id, "REVOKE") is not None:
             logger.info("payment refunded before its points were awarded; awarding nothing")
@@ -41,8 +48,9 @@ def award_points(captured: IntegrationEvent) -> None:
         validate_event(_announcement("loyalty.points-awarded", captured, entry.points, "awardedAt", now))
         ledger.add_award(customer_id, entry, now)
         metrics.add_metric(name="PointsAwarded", unit=MetricUnit.Count, value=entry.points)
-    # Announced again on a repeat: the first announcement may be what failed.
+    # Announced again on a retry: the first announcement may be what failed.
     _announce("loyalty.points-awarded", captured, entry.points, "awardedAt", now)
+    ledger.mark_announced(customer_id, order_id, "AWARD")
 
 
 def revoke_points(refunded: IntegrationEvent) -> None:

@@ -21,7 +21,19 @@ class LedgerStore:
         item = self._db.get_item(TableName=self._table, Key=_key(customer_id, order_id, kind), ConsistentRead=True).get(
             "Item"
         )
-        return None if item is None else LedgerEntry(order_id, kind, int(item["points"]["N"]))
+        if item is None:
+            return None
+        return LedgerEntry(order_id, kind, int(item["points"]["N"]), item.get("announced", {}).get("BOOL", False))
+
+    def mark_announced(self, customer_id: str, order_id: str, kind: str) -> None:
+        """Note that the entry was announced (one write unit, where an idempotency record would take
+        two): a repeat of its cause then publishes nothing."""
+        self._db.update_item(
+            TableName=self._table,
+            Key=_key(customer_id, order_id, kind),
+            UpdateExpression="SET announced = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
+        )
 
     def entries(self, customer_id: str) -> list[LedgerEntry]:
         # Every page: a long-standing customer's ledger outgrows one query answer (1 MB).

@@ -10,16 +10,15 @@ from order.domain import Order
 
 
 def order_placed(order: Order, request_id: str, sealer: FieldSealer, *, source: str) -> list[dict[str, Any]]:
-    """Every live major version of order.placed: v2 for inventory, v3 for payment and shipping.
+    """Every live major version of order.placed: v3 alone (inventory, payment and shipping read it).
 
     `source` is the order context's, from the catalog (the function's EVENT_SOURCE).
     """
     address = order.shipping_address
-    # v2 drops the token and the street address; the destination country is all it keeps.
-    v2_only = {"shippingCountry": address.country}
-    # v3 carries them encrypted, each for the one context that reads it (the schema says which).
+    # The token and the street address travel encrypted, each for the one context that reads it
+    # (the schema says which); the destination country in clear.
     v3_only = {
-        **v2_only,
+        "shippingCountry": address.country,
         "encryptedPaymentMethodToken": sealer.seal(
             "order.placed", 3, "encryptedPaymentMethodToken", order.order_id, order.payment_method_token
         ),
@@ -37,7 +36,7 @@ def order_placed(order: Order, request_id: str, sealer: FieldSealer, *, source: 
             },
         ),
     }
-    return [_placed(order, request_id, 2, v2_only, source), _placed(order, request_id, 3, v3_only, source)]
+    return [_placed(order, request_id, 3, v3_only, source)]
 
 
 def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any], source: str) -> dict[str, Any]:

@@ -114,7 +114,10 @@ class ChargeStep(Enum):
     # An earlier attempt stopped after marking CHARGING (gateway down, or a crash):
     # asking again with the same idempotency key returns that attempt's charge, if any.
     RESUME_CHARGE = "ask the gateway again with the same key"
-    ANNOUNCE = "the charge has settled; publish its outcome again"
+    # The charge path announces an outcome before it records it, so a settled payment is one whose
+    # outcome is out: a repeat of inventory.reserved has nothing left to do. (A settlement recorded
+    # at the deadline is announced by order.deadline-passed's own retries.)
+    SETTLED = "the charge has settled and its outcome was announced; do nothing"
     NOTHING = "the order is cancelled; charge nothing"
 
 
@@ -176,8 +179,8 @@ def charge_step(payment: Payment) -> ChargeStep:
     return {
         PaymentStatus.INTENT: ChargeStep.CHARGE,
         PaymentStatus.CHARGING: ChargeStep.RESUME_CHARGE,
-        PaymentStatus.CAPTURED: ChargeStep.ANNOUNCE,
-        PaymentStatus.DECLINED: ChargeStep.ANNOUNCE,
+        PaymentStatus.CAPTURED: ChargeStep.SETTLED,
+        PaymentStatus.DECLINED: ChargeStep.SETTLED,
         # Refunded means cancelled after capture: announcing the capture again would
         # make shipping book a cancelled order.
         PaymentStatus.REFUNDED: ChargeStep.NOTHING,
@@ -199,7 +202,7 @@ def cancellation_step(payment: Payment) -> CancellationStep:
 
 
 def outcome_of(payment: Payment) -> Captured | Declined:
-    """The settled charge's outcome, so a redelivered inventory.reserved repeats it."""
+    """The settled charge's outcome, so a redelivered order.deadline-passed repeats it."""
     if payment.status is PaymentStatus.CAPTURED:
         return Captured(payment.captured_charge)
     if payment.status is PaymentStatus.DECLINED:

@@ -71,6 +71,12 @@ def note_payment_intent(placed: IntegrationEvent) -> None:
         logger.info("order already known (a redelivery, or cancelled first); keeping what we have")
 
 
+# No idempotency record: the gateway charges a key once, however often it is asked, and the outcome
+# is announced before it is recorded. A repeat finds the payment settled and does nothing; a retry
+# after a failed publish (or a failed record) finds it CHARGING, asks the gateway again with the same
+# key, gets the same answer and announces it again, with the same event id. A twin running at once
+# loses begin_charge's condition and is retried into one of those cases.
+@idempotent_by_its_writes
 def charge_payment(reserved: IntegrationEvent) -> None:
     order_id = reserved.data["orderId"]
     now = datetime.now(UTC)
@@ -80,14 +86,15 @@ def charge_payment(reserved: IntegrationEvent) -> None:
     if step is ChargeStep.NOTHING:
         logger.info("order was cancelled before its charge; charging nothing", extra={"status": payment.status})
         return
-    if step is ChargeStep.ANNOUNCE:
-        # A redelivery or a retry after a failed publish: repeat the outcome, don't charge again.
-        outcome = outcome_of(payment)
-    else:
-        if step is ChargeStep.CHARGE:
-            store.begin_charge(order_id, now)
-        outcome = _charge(payment, now)
+    if step is ChargeStep.SETTLED:
+        logger.info("charge already settled and announced; nothing to do", extra={"status": payment.status})
+        return
+    if step is ChargeStep.CHARGE:
+        store.begin_charge(order_id, now)
+    # GatewayUnavailable propagates so SQS retries; the payment stays CHARGING, as a cancellation sees.
+    outcome = _settled(gateway.charge(idempotency_key(order_id), payment.token, payment.amount))
     publisher.publish([_outcome_event(reserved, payment, outcome, now)])
+    _store(payment, outcome, now)
     metrics.add_metric(
         name="PaymentsCaptured" if isinstance(outcome, Captured) else "PaymentsDeclined",
         unit=MetricUnit.Count,
@@ -145,23 +152,27 @@ def settle_at_deadline(passed: IntegrationEvent) -> None:
     publisher.publish([_outcome_event(passed, payment, outcome, now)])
 
 
-def _charge(payment: Payment, now: datetime) -> Captured | Declined:
-    """Ask the gateway with the order's key; GatewayUnavailable propagates so SQS retries."""
-    return _record(payment, gateway.charge(idempotency_key(payment.order_id), payment.token, payment.amount), now)
-
-
 def _record(payment: Payment, outcome: Captured | Declined | Voided, now: datetime) -> Captured | Declined:
     """The gateway's answer for a payment that is CHARGING, recorded; a void is a decline at the deadline."""
-    if isinstance(outcome, Captured):
-        store.record_capture(payment.order_id, outcome.charge_id, now)
-        return outcome
+    settled = _settled(outcome)
+    _store(payment, settled, now)
+    return settled
+
+
+def _settled(outcome: Captured | Declined | Voided) -> Captured | Declined:
     if isinstance(outcome, Voided):
         logger.info("charge voided at the gateway: it never completed by the order's deadline")
-        outcome = Declined(DeclineReason.DEADLINE_PASSED)
-    else:
+        return Declined(DeclineReason.DEADLINE_PASSED)
+    return outcome
+
+
+def _store(payment: Payment, outcome: Captured | Declined, now: datetime) -> None:
+    if isinstance(outcome, Captured):
+        store.record_capture(payment.order_id, outcome.charge_id, now)
+        return
+    if outcome.reason is DeclineReason.CARD_DECLINED:
         logger.info("charge declined", extra={"token": masked(payment.token)})
     store.record_decline(payment.order_id, outcome.reason, now)
-    return outcome
 
 
 def _outcome_event(cause: IntegrationEvent, payment: Payment, outcome: Captured | Declined, now: datetime) -> dict:

@@ -26,6 +26,8 @@ class Shipment:
     status: ShipmentStatus
     country: str | None = None
     shipment_id: str | None = None
+    # The booking's outcome (scheduled or failed) was published: a repeat of payment.captured has nothing to do.
+    announced: bool = False
 
 
 @dataclass(frozen=True)

@@ -49,10 +49,17 @@ def note_destination(placed: IntegrationEvent) -> None:
     store.note_destination(placed.data["orderId"], address["country"], datetime.now(UTC))
 
 
+# No idempotency record: each move of the shipment is conditional on the state it was read in (a twin
+# running at once loses and is retried), and once the outcome is published the shipment says so. A
+# repeat then does nothing; a retry after a failed publish finds it unannounced and publishes again.
+@idempotent_by_its_writes
 def schedule_shipment(captured: IntegrationEvent) -> None:
     order_id = captured.data["orderId"]
     now = datetime.now(UTC)
     shipment = store.get(order_id)
+    if shipment is not None and shipment.announced:
+        logger.info("shipment already decided and announced; nothing to do")
+        return
     decision = schedule(shipment, SERVED_COUNTRIES)
     if decision is None:
         logger.info("order cancelled before shipping; booking nothing")
@@ -70,6 +77,7 @@ def schedule_shipment(captured: IntegrationEvent) -> None:
             store.fail(order_id, now)
         metrics.add_metric(name="ShipmentsFailed", unit=MetricUnit.Count, value=1)
     publisher.publish([event])
+    store.mark_announced(order_id)
 
 
 def _scheduled(captured: IntegrationEvent, decision: Scheduled, now: datetime) -> dict:

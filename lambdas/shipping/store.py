@@ -28,6 +28,17 @@ class ShipmentStore:
             status=ShipmentStatus(item["status"]["S"]),
             country=item.get("country", {}).get("S"),
             shipment_id=item.get("shipmentId", {}).get("S"),
+            announced=item.get("outcomeAnnounced", {}).get("BOOL", False),
+        )
+
+    def mark_announced(self, order_id: str) -> None:
+        """Note that the booking's outcome was published (one write unit, where an idempotency record
+        would take two): a repeat of payment.captured then publishes nothing."""
+        self._db.update_item(
+            TableName=self._table,
+            Key={"orderId": {"S": order_id}},
+            UpdateExpression="SET outcomeAnnounced = :yes",
+            ExpressionAttributeValues={":yes": {"BOOL": True}},
         )
 
     def note_destination(self, order_id: str, country: str, now: datetime) -> None:

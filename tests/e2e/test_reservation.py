@@ -51,11 +51,11 @@ def test_an_order_in_stock_is_reserved(saga, sku, patience):
         validate_event(event)
         assert event["correlationid"] == order_id
     placed = {e["dataschema"].rsplit("/", 1)[1]: e for e in events if e["type"] == "order.placed"}
-    assert set(placed) == {"v2.json", "v3.json"}  # published side by side, each for its own consumers
+    assert set(placed) == {"v3.json"}  # one version for every consumer: v1 and v2 are retired
     reserved = next(e for e in events if e["type"] == "inventory.reserved")
-    assert reserved["causationid"] == placed["v2.json"]["id"]  # inventory consumes v2 only
+    assert reserved["causationid"] == placed["v3.json"]["id"]
     timeline = [entry["type"] for entry in get_order(saga, order_id).body["timeline"]]
-    assert timeline[:2] == ["order.placed", "order.placed"]
+    assert timeline[:2] == ["order.placed", "inventory.reserved"]
     assert "inventory.reserved" in timeline
 
 

@@ -35,7 +35,7 @@ def placed_v3(
         datetime(2026, 1, 1, tzinfo=UTC),
         time_allowed=timedelta(minutes=15),
     )
-    [_, v3] = order_placed(
+    [v3] = order_placed(
         order, f"request-{order_id}", FieldSealer(boto3.client("kms"), field_keys()), source="saga.order"
     )
     return v3

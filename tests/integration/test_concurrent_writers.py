@@ -127,7 +127,7 @@ def an_event(event_type: str, data: dict[str, Any], source: str, version: int = 
     )
 
 
-def placed_v2(order_id: str, sku: str, quantity: int) -> dict[str, Any]:
+def placed(order_id: str, sku: str, quantity: int) -> dict[str, Any]:
     price = {"amount": 1250, "currency": "EUR"}
     return an_event(
         "order.placed",
@@ -137,10 +137,13 @@ def placed_v2(order_id: str, sku: str, quantity: int) -> dict[str, Any]:
             "lines": [{"sku": sku, "quantity": quantity, "unitPrice": price}],
             "total": {"amount": 1250 * quantity, "currency": "EUR"},
             "shippingCountry": "DE",
+            # Inventory never opens them (they are payment's and shipping's).
+            "encryptedPaymentMethodToken": "AQICAHhub3Qgb3BlbmVk",
+            "encryptedShippingAddress": "AQICAHhub3Qgb3BlbmVk",
             "placedAt": "2026-01-01T00:00:00Z",
         },
         "saga.order",
-        version=2,
+        version=3,
     )
 
 
@@ -219,7 +222,7 @@ def test_concurrent_reservations_never_oversell(cloud, monkeypatch):
     inventory = Instances(cloud, monkeypatch, "inventory", count=6)
     stock, reservations = inventory.table("STOCK_TABLE"), inventory.table("RESERVATIONS_TABLE")
     cloud.dynamodb.put_item(TableName=stock, Item={"sku": {"S": "MUG"}, "available": {"N": "3"}})
-    orders = [placed_v2(str(uuid.uuid4()), "MUG", 1) for _ in inventory.modules]
+    orders = [placed(str(uuid.uuid4()), "MUG", 1) for _ in inventory.modules]
     race = Race(writers=6)
     for module in inventory.modules:
         race.hold_back(module.store, "hold")

@@ -110,7 +110,22 @@ def test_a_crash_between_the_gateway_and_our_write_still_charges_once(payment, o
     assert payment.deliver_records(record) == []
     assert payment.payment(order_id)["status"] == "CAPTURED"
     assert len(payment.charges()) == 1
+    # The outcome is announced before it is recorded: the crash came after the first announcement,
+    # so the retry announces it again, as the same event (consumers take an event id once).
+    captured = [event for event in payment.cloud.published() if event["type"] == "payment.captured"]
+    assert len(captured) == 2 and len({event["id"] for event in captured}) == 1
+
+
+def test_a_settled_charge_is_not_announced_again_by_a_repeat(payment, order_id):
+    payment.deliver(order_placed(order_id))
+    reserved = inventory_reserved(order_id)
+    assert payment.deliver(reserved) == []
     only(payment.cloud.published(), "payment.captured")
+
+    assert payment.deliver(reserved) == []
+
+    assert [event["type"] for event in payment.cloud.published()] == []
+    assert payment.cloud.items("payment-idempotency") == []  # no idempotency record was needed
 
 
 def test_a_failed_publish_is_repeated_on_the_retry_without_charging_again(payment, order_id, monkeypatch):

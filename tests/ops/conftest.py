@@ -15,8 +15,7 @@ from ops.stack import Stack
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 # What a confirmed order publishes, one event each.
 SAGA_OF_A_CONFIRMED_ORDER = [
-    "order.placed",  # v2, for inventory
-    "order.placed",  # v3, for payment and shipping
+    "order.placed",  # v3, for inventory, payment and shipping
     "inventory.reserved",
     "payment.captured",
     "shipping.scheduled",

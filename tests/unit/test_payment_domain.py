@@ -69,8 +69,8 @@ def test_reserved_before_placed_must_wait_for_the_intent():
     [
         (S.INTENT, ChargeStep.CHARGE),
         (S.CHARGING, ChargeStep.RESUME_CHARGE),
-        (S.CAPTURED, ChargeStep.ANNOUNCE),
-        (S.DECLINED, ChargeStep.ANNOUNCE),
+        (S.CAPTURED, ChargeStep.SETTLED),
+        (S.DECLINED, ChargeStep.SETTLED),
         (S.REFUNDED, ChargeStep.NOTHING),
         (S.CANCELLED, ChargeStep.NOTHING),
     ],
@@ -178,6 +178,6 @@ def test_only_a_charge_in_flight_is_asked_of_the_gateway_at_the_deadline():
 def test_a_charge_given_up_at_the_deadline_is_declined_and_says_why():
     declined = Payment("o1", S.DECLINED, decline_reason=DeclineReason.DEADLINE_PASSED)
     assert outcome_of(declined) == Declined(DeclineReason.DEADLINE_PASSED)
-    # A late reservation repeats that outcome and never charges.
-    assert charge_step(declined) is ChargeStep.ANNOUNCE
+    # A late reservation never charges (the deadline's event announced the outcome).
+    assert charge_step(declined) is ChargeStep.SETTLED
     assert cancellation_step(declined) is CancellationStep.NOTHING

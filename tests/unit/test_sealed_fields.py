@@ -56,8 +56,8 @@ def placed_v3(kms: object, sealer: FieldSealer | None = None) -> dict:
         datetime(2026, 1, 1, tzinfo=UTC),
         time_allowed=timedelta(minutes=15),
     )
-    [v2, v3] = order_placed(order, "request-1", sealer or FieldSealer(kms, KEYS), source="saga.order")
-    assert (v2["dataschema"].rsplit("/", 1)[1], v3["dataschema"].rsplit("/", 1)[1]) == ("v2.json", "v3.json")
+    [v3] = order_placed(order, "request-1", sealer or FieldSealer(kms, KEYS), source="saga.order")
+    assert v3["dataschema"].rsplit("/", 1)[1] == "v3.json"
     validate_event(v3)
     return v3
 
