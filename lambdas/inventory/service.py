@@ -6,6 +6,7 @@ the same outcome events either way.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -103,7 +104,7 @@ class InventoryService:
         self._metrics.add_metric(name="StockReleased", unit=MetricUnit.Count, value=1)
         return reservation.lines
 
-    def _outcome_event(self, order_id: str, outcome: Reserved | Rejected, cause: Cause, now: Any) -> dict:
+    def _outcome_event(self, order_id: str, outcome: Reserved | Rejected, cause: Cause, now: datetime) -> dict:
         if isinstance(outcome, Reserved):
             event_type = "inventory.reserved"
             data = {
