@@ -73,7 +73,9 @@ class OrderService:
         order = self.order(order_id)
         return self.move_on(order, shipment_scheduled, cause_id) or order
 
-    def cancel(self, order: Order, reason: CancellationReason, cause_id: str, detail: str) -> Order | None:
+    def cancel(
+        self, order: Order, reason: CancellationReason, cause_id: str, detail: str, *, event_id: str | None = None
+    ) -> Order | None:
         """Cancel with the reason (announced through the outbox); None if it was cancelled already,
         or confirmed (too late: nothing to cancel)."""
         try:
@@ -84,7 +86,9 @@ class OrderService:
         if cancelled is None:
             return None
         now = self._clock()
-        self.store.save(cancelled, [order_cancelled(cancelled, cause_id, detail, now, source=self.source)], now)
+        self.store.save(
+            cancelled, [order_cancelled(cancelled, cause_id, detail, now, source=self.source, event_id=event_id)], now
+        )
         self._metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
         self._logger.info("order cancelled", extra={"reason": reason.value})
         return cancelled
