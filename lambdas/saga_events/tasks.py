@@ -5,10 +5,11 @@ Input, one JSON object:
     {"action": "<the step's action or compensation, from contracts/catalog.yaml>",
      "saga": {"orderId": "...",
               "placed": <order.placed v3, the CloudEvent the execution was started with>,
-              "done": {"<StepName>": {"outcome": <that task's output>}, ...},
+              "<StepName>": {"outcome": <that step's task output>}, ...   # the steps done so far
               "failure": {"Error": "...", "Cause": "..."}}}   # on the compensating path only
 
-Output: a JSON object (the state machine keeps it at $.done.<StepName>.outcome).
+Output: a JSON object (the state machine keeps it at $.<StepName>.outcome, or $.Undo<StepName>.outcome
+for a compensation).
 
 A business failure is raised as a `BusinessFailure` whose class name is the error name the
 state machine's Catch matches (Lambda reports a Python exception's class name as `errorType`);
@@ -66,7 +67,7 @@ def cancellation_cause(order_id: str) -> SagaCause:
 
 def outcome_of(saga: Mapping[str, Any], step: str) -> dict[str, Any] | None:
     """What an earlier step's task answered, if that step ran."""
-    done = saga.get("done", {}).get(step)
+    done = saga.get(step)
     return None if done is None else done["outcome"]
 
 
