@@ -86,5 +86,4 @@ def task_handler(logger: Logger, actions: Mapping[str, Action]) -> Callable[[dic
             logger.info("business failure", extra={"error": type(failure).__name__, "reason": str(failure)})
             raise
 
-    handle.actions = dict(actions)  # type: ignore[attr-defined]
     return handle
