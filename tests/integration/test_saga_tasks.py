@@ -18,11 +18,12 @@ from saga_events.events import derived_event_id
 from components.saga_definition import CANCELLED_STATE, CONFIRMED_STATE
 from tests.harness.cloud import Cloud, mocked_cloud
 from tests.harness.declared_stack import declared_orchestrated_stack
-from tests.harness.lambda_events import LambdaContextStub, http_api_event
+from tests.harness.lambda_events import LambdaContextStub, http_api_event, record_for, sqs_event
 from tests.infra.program import orchestrated_program
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 CUSTOMER = "customer-ada"
+PARTICIPANTS = ("inventory", "payment", "shipping", "loyalty")
 
 
 class StandInStepFunctions:
@@ -32,6 +33,8 @@ class StandInStepFunctions:
         self.definition = definition
         self.tasks = tasks  # function ARN → imported task module
         self.history: list[str] = []
+        # What happens in the world just before a state runs (a customer's cancel, say).
+        self.before: dict[str, Any] = {}
 
     def run(self, saga: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         name = self.definition["StartAt"]
@@ -40,6 +43,8 @@ class StandInStepFunctions:
             if state["Type"] in ("Succeed", "Fail"):
                 return name, saga
             self.history.append(name)
+            if name in self.before:
+                self.before.pop(name)()
             name, saga = self._task(state, saga)
 
     def _task(self, state: dict[str, Any], saga: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -77,14 +82,34 @@ def saga(monkeypatch):
             for function in stack.functions
             if function.handler.endswith(".task.handle")
         }
+        # The compensating subscriptions are still routed under orchestration: these workers get them.
+        workers = {context: cloud.deploy(stack.worker(context), stack, monkeypatch) for context in PARTICIPANTS}
         stock = next(t.name for t in stack.tables.values() if t.name.startswith("inventory-stock"))
         cloud.dynamodb.put_item(TableName=stock, Item={"sku": {"S": "MUG"}, "available": {"N": "5"}})
-        yield Saga(cloud, api, StandInStepFunctions(definition, tasks), stack)
+        yield Saga(cloud, api, StandInStepFunctions(definition, tasks), stack, workers)
 
 
 class Saga:
-    def __init__(self, cloud: Cloud, api: Any, machine: StandInStepFunctions, stack: Any) -> None:
-        self.cloud, self.api, self.machine, self.stack = cloud, api, machine, stack
+    def __init__(self, cloud: Cloud, api: Any, machine: StandInStepFunctions, stack: Any, workers: dict) -> None:
+        self.cloud, self.api, self.machine, self.stack, self.workers = cloud, api, machine, stack, workers
+
+    def customer_cancels(self, order_id: str) -> int:
+        """POST /orders/{id}/cancel, then order.cancelled delivered to each participant routed it
+        (and payment.refunded to loyalty), as the bus would; the API's status code."""
+        response = self.api.handle(
+            http_api_event("POST", f"/orders/{order_id}/cancel", customer=CUSTOMER), LambdaContextStub()
+        )
+        cancelled = [e for e in self.outbox(order_id) if e["type"] == "order.cancelled"]
+        for event in cancelled:
+            for context in ("inventory", "payment", "shipping"):
+                self.deliver(context, event)
+        for refunded in [e for e in self.cloud.published() if e["type"] == "payment.refunded"]:
+            self.deliver("loyalty", refunded)
+        return response["statusCode"]
+
+    def deliver(self, context: str, event: dict[str, Any]) -> None:
+        response = self.workers[context].handle(sqs_event(record_for(event)), LambdaContextStub())
+        assert response == {"batchItemFailures": []}, (context, event["type"])
 
     def table(self, prefix: str) -> str:
         return next(t.name for t in self.stack.tables.values() if t.name.startswith(prefix))
@@ -220,3 +245,67 @@ def test_the_compensations_announce_what_the_workers_would_on_order_cancelled(sa
         "payment.refunded": derived_event_id(cancelled["id"], "payment.refunded", 1),
         "inventory.released": derived_event_id(cancelled["id"], "inventory.released", 1),
     }
+
+
+def test_a_customer_cancel_before_the_first_step_ends_the_execution_having_done_nothing(saga):
+    execution = saga.place()
+    assert saga.customer_cancels(execution["orderId"]) == 202
+
+    end, _ = saga.machine.run(execution)
+
+    assert end == CANCELLED_STATE
+    assert saga.machine.history == ["ReserveStock", "CancelOrder"]
+    order = saga.order(execution["orderId"])
+    assert (order["status"], order["cancellationReason"]) == ("CANCELLED", "CUSTOMER_REQUEST")
+    assert saga.on_hand() == 5
+    assert saga.charges() == []
+
+
+def test_a_customer_cancel_while_the_shipment_is_booked_gives_back_all_that_was_done(saga):
+    """The customer cancels once the charge is made: the participants compensate on order.cancelled,
+    the next step finds the order cancelled, and the execution's own compensations change nothing
+    more: the same end states as the choreographed cancel."""
+    execution = saga.place()
+    order_id = execution["orderId"]
+    saga.machine.before["BookShipment"] = lambda: saga.customer_cancels(order_id)
+
+    end, _ = saga.machine.run(execution)
+
+    assert end == CANCELLED_STATE
+    assert saga.machine.history == [
+        "ReserveStock",
+        "ChargePayment",
+        "BookShipment",
+        "UndoChargePayment",
+        "UndoReserveStock",
+        "CancelOrder",
+    ]
+    order = saga.order(order_id)
+    assert (order["status"], order["cancellationReason"]) == ("CANCELLED", "CUSTOMER_REQUEST")
+    assert saga.on_hand() == 5
+    assert saga.charges() == ["REFUNDED"]
+    assert saga.item("payment-payments", order_id)["status"] == "REFUNDED"
+    assert saga.item("shipping-shipments", order_id)["status"] == "CANCELLED"
+    assert [e["type"] for e in saga.outbox(order_id)].count("order.cancelled") == 1
+
+
+def test_a_customer_cancel_just_before_the_confirmation_is_not_confirmed_over(saga):
+    execution = saga.place()
+    order_id = execution["orderId"]
+    saga.machine.before["ConfirmOrder"] = lambda: saga.customer_cancels(order_id)
+
+    end, _ = saga.machine.run(execution)
+
+    assert end == CANCELLED_STATE
+    assert saga.machine.history[-5:] == [
+        "UndoAwardPoints",
+        "UndoBookShipment",
+        "UndoChargePayment",
+        "UndoReserveStock",
+        "CancelOrder",
+    ]
+    assert saga.order(order_id)["cancellationReason"] == "CUSTOMER_REQUEST"
+    assert (saga.on_hand(), saga.charges()) == (5, ["REFUNDED"])
+    ledger = saga.cloud.items(saga.table("loyalty-ledger"))
+    assert sum(int(item["points"]["N"]) for item in ledger) == 0
+    assert [e["type"] for e in saga.outbox(order_id)].count("order.confirmed") == 0
