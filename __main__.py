@@ -116,6 +116,8 @@ order = bounded_context(
     environment={
         "ORDER_DEADLINE_SECONDS": str(settings.order_deadline_seconds),
         "ORDER_DEADLINE_GRACE_SECONDS": str(settings.order_deadline_grace_seconds),
+        # Who confirms an order: its worker on shipping.scheduled, or the state machine's last step.
+        "SAGA_STYLE": settings.saga_style,
     },
 )
 # What the stack promises about time: an order is decided this long after it is placed, and the

@@ -33,6 +33,9 @@ metrics = Metrics(namespace="OrderSaga", service="order")
 dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
 service = OrderService(store, source=os.environ["EVENT_SOURCE"], logger=logger, metrics=metrics)
+# Orchestrated (the stack's sagaStyle), the state machine confirms the order once every step is done,
+# points awarded too: a booked shipment is then news for the timeline, not a confirmation.
+ORCHESTRATED = os.environ["SAGA_STYLE"] == "orchestration"
 
 
 def _progress(rule: Rule) -> Callable[[IntegrationEvent], None]:
@@ -62,7 +65,7 @@ consume = EventConsumer(
     {
         ("inventory.reserved", 1): _progress(stock_reserved),
         ("payment.captured", 1): _progress(payment_captured),
-        ("shipping.scheduled", 1): _progress(shipment_scheduled),
+        ("shipping.scheduled", 1): record_on_timeline if ORCHESTRATED else _progress(shipment_scheduled),
         ("inventory.reservation-rejected", 1): cancel_on_failure,
         ("payment.declined", 1): cancel_on_failure,
         ("shipping.failed", 1): cancel_on_failure,

@@ -23,7 +23,7 @@ from tests.infra.program import orchestrated_program
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")
 CUSTOMER = "customer-ada"
-PARTICIPANTS = ("inventory", "payment", "shipping", "loyalty")
+PARTICIPANTS = ("inventory", "payment", "shipping", "loyalty", "order")
 
 
 class StandInStepFunctions:
@@ -309,3 +309,25 @@ def test_a_customer_cancel_just_before_the_confirmation_is_not_confirmed_over(sa
     ledger = saga.cloud.items(saga.table("loyalty-ledger"))
     assert sum(int(item["points"]["N"]) for item in ledger) == 0
     assert [e["type"] for e in saga.outbox(order_id)].count("order.confirmed") == 0
+
+
+def test_the_order_worker_records_a_booked_shipment_but_leaves_the_confirmation_to_the_last_step(saga):
+    """Orchestrated, points come before the confirmation: the worker, handed shipping.scheduled from
+    the bus, must not confirm the order ahead of the state machine."""
+    execution = saga.place()
+    order_id = execution["orderId"]
+    seen: dict[str, str] = {}
+
+    def the_bus_delivers_to_the_order_worker() -> None:
+        for event in saga.cloud.published():
+            saga.deliver("order", event)
+        seen["status"] = saga.order(order_id)["status"]
+
+    saga.machine.before["AwardPoints"] = the_bus_delivers_to_the_order_worker
+
+    end, _ = saga.machine.run(execution)
+
+    assert seen["status"] != "CONFIRMED"
+    assert end == CONFIRMED_STATE and saga.order(order_id)["status"] == "CONFIRMED"
+    timeline = saga.api.handle(http_api_event("GET", f"/orders/{order_id}", customer=CUSTOMER), LambdaContextStub())
+    assert "shipping.scheduled" in timeline["body"]
