@@ -3,8 +3,9 @@
 Built from Powertools as designed: `BatchProcessor` + `process_partial_response`
 report only the failed messages back to SQS, and `idempotent_function` keyed on the
 CloudEvent's `source` + `id` makes a redelivered event a no-op. A handler whose own
-conditional writes already make a repeat change nothing is marked `idempotent_by_its_writes`
-and skips the idempotency record: two writes (two write units) less per event it handles.
+conditional writes already make a repeat change nothing and publish nothing is marked
+`idempotent_by_its_writes` and skips the idempotency record: two writes (two write units) less per
+event it handles. Of the happy path's handlers only notification's keeps one (SNS has no key).
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -42,8 +43,10 @@ def idempotent_by_its_writes(handler: EventHandler) -> EventHandler:
     at the same time as the first, changes nothing and publishes nothing, because every write it
     makes is conditional (the loser of a race fails and is retried) or rewrites the same item.
 
-    Only for such handlers: one that calls the outside world (a gateway, SNS) or announces an
-    outcome again on a repeat keeps its record, so a redelivery does not repeat that."""
+    Only for such handlers: one that calls an outside world without a key of its own (SNS), or
+    announces an outcome again on a repeat, keeps its record, so a redelivery does not repeat that.
+    A handler that announces marks the announcement in its own records (or, as payment's charge,
+    records its outcome only once announced) and asks a gateway with the order's idempotency key."""
     setattr(handler, _OWN_WRITES_SUFFICE, True)
     return handler
 
