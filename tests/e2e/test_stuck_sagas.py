@@ -125,8 +125,9 @@ def test_an_order_stuck_before_any_payment_is_cancelled_timeout_at_once(saga, st
     assert stock_level(saga, stuck.lamp) == 2
     # The late order.placed is refused (the cancellation came first) or reserved and then released.
     assert state.reservation["status"] in {"CANCELLED", "RELEASED"}
-    assert state.payment["status"] == "CANCELLED"
-    assert state.charges == ()
+    # Payment likewise: nothing charged, or, when the late inventory.reserved overtook its copy of
+    # order.cancelled (a cold instance under load), charged and then refunded in full.
+    assert (state.payment["status"], state.charges) in {("CANCELLED", ()), ("REFUNDED", ("REFUNDED",))}
     assert state.shipment["status"] == "CANCELLED"
     assert [m["kind"] for m in eventually(lambda: inbox.messages_for(order_id) or None, timeout=patience)] == [
         "order.cancelled"
