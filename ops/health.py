@@ -9,7 +9,8 @@ EventBridge's metrics are read from CloudWatch over the alarm's own period; no d
 not a breach, as the alarms treat missing data.
 
 Stuck orders are orders neither CONFIRMED nor CANCELLED longer after they were placed than the
-stack's order deadline (`orderDeadlineSeconds`, ops/stack.py), read from the orders table.
+stack's order deadline (its `orderDeadlineSeconds` output, ops/stack.py), read from the orders
+table: orders the sweeper has not ended yet, which it should within its next run or so.
 """
 
 from __future__ import annotations

@@ -61,7 +61,12 @@ class Stack:
 
     @property
     def order_deadline_seconds(self) -> int:
-        # The program's own key and default (components/settings.py): the deadline its sweeper enforces.
+        """The deadline the stack's sweeper enforces: the deployed program's own figure (its output),
+        which a config given here overrides; the stack file may say something else than what was
+        deployed (a setting changed since, or one handed to the program as PULUMI_CONFIG)."""
+        deployed = self.outputs.get("orderDeadlineSeconds")
+        if deployed is not None and ORDER_DEADLINE_CONFIG_KEY not in self.config:
+            return int(deployed)
         return self.setting(ORDER_DEADLINE_CONFIG_KEY, DEFAULT_ORDER_DEADLINE_SECONDS)
 
     @property

@@ -24,14 +24,17 @@ class LedgerStore:
         return None if item is None else LedgerEntry(order_id, kind, int(item["points"]["N"]))
 
     def entries(self, customer_id: str) -> list[LedgerEntry]:
-        response = self._db.query(
+        # Every page: a long-standing customer's ledger outgrows one query answer (1 MB).
+        pages = self._db.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="customerId = :c",
             ExpressionAttributeValues={":c": {"S": customer_id}},
             ConsistentRead=True,
         )
         return [
-            LedgerEntry(item["orderId"]["S"], item["kind"]["S"], int(item["points"]["N"])) for item in response["Items"]
+            LedgerEntry(item["orderId"]["S"], item["kind"]["S"], int(item["points"]["N"]))
+            for page in pages
+            for item in page["Items"]
         ]
 
     def add_award(self, customer_id: str, entry: LedgerEntry, now: datetime) -> None:

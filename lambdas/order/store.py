@@ -66,7 +66,8 @@ class OrderStore:
 
     def timeline(self, order_id: str) -> list[dict[str, Any]]:
         """The events this order published or received, oldest first."""
-        response = self._db.query(
+        # Every page: events carry their whole payload, so a busy order's timeline can pass 1 MB.
+        pages = self._db.get_paginator("query").paginate(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :timeline)",
             ExpressionAttributeValues={
@@ -75,7 +76,7 @@ class OrderStore:
             },
             ConsistentRead=True,
         )
-        events = [json.loads(_plain(item)["event"]) for item in response["Items"]]
+        events = [json.loads(_plain(item)["event"]) for page in pages for item in page["Items"]]
         return sorted(events, key=lambda event: (event["time"], event["id"]))
 
     def add(self, order: Order, events: list[dict[str, Any]], now: datetime) -> None:

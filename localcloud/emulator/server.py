@@ -132,18 +132,39 @@ class MotoServer:
         self.stop()
 
 
+def _quiet_request_handler() -> type:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):
+        """Logs a request only when the server failed it (5xx, with werkzeug's traceback beside it).
+
+        A line per request, written and then pumped into moto.log by the parent, cost about a
+        tenth of the server's CPU under load; refusals (4xx) are answers the clients see."""
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if str(getattr(code, "value", code)).startswith("5"):
+                super().log_request(code, size)
+
+    return QuietRequestHandler
+
+
 def _serve(port: int, without_patches: Collection[str]) -> None:
     from localcloud.emulator import faults, lambda_forwarding, patches
+    from localcloud.emulator.patches import stepfunctions_executions
 
     patches.apply(without=without_patches)
     faults.apply()
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
+
+    quiet_handler = _quiet_request_handler()
 
     # moto's ThreadedMotoServer, with the fault-injection control in front of its app, and in front
     # of both, Lambda's requests passed to the function host.
     app = lambda_forwarding.forwarding(faults.control(DomainDispatcherApplication(create_backend_app)))
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=quiet_handler)
+    # Step Functions' task integrations call AWS back here (Lambda's Invoke reaches the function host).
+    stepfunctions_executions.listening_on(server.server_address[1])
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

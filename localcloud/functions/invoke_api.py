@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,13 +77,15 @@ def serve_invocations(
             self._reply(status, body, {"X-Amzn-RequestId": str(uuid.uuid4())})
 
         def do_POST(self) -> None:
-            parts = self.path.split("?")[0].strip("/").split("/")
+            # A FunctionName may be an ARN, its colons percent-encoded by the SDK (Step Functions' tasks name ARNs).
+            parts = [urllib.parse.unquote(part) for part in self.path.split("?")[0].strip("/").split("/")]
             if len(parts) != 4 or parts[:2] != ["2015-03-31", "functions"] or parts[3] != "invocations":
                 self._reply(404, {"Type": "User", "message": "Unknown path"})
                 return
             invoke = find(parts[2])
             if invoke is None:
-                self._reply(404, {"Type": "User", "message": f"Function not found: {parts[2]}"})
+                not_found = {"x-amzn-ErrorType": "ResourceNotFoundException"}
+                self._reply(404, {"Type": "User", "message": f"Function not found: {parts[2]}"}, not_found)
                 return
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
@@ -119,11 +122,13 @@ def serve_invocations(
         def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
             # Invoke's 202 (an event queued) has no body; UpdateEventSourceMapping's 202 has one.
             payload = b"" if status in (202, 204) and body is None else json.dumps(body).encode()
+            # Lambda names a request id in every answer, errors included (Step Functions cites it in a cause).
+            headers = {"X-Amzn-RequestId": str(uuid.uuid4()), **(headers or {})}
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
-                for key, value in (headers or {}).items():
+                for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(payload)

@@ -23,7 +23,9 @@ from saga_client.state import SagaState, gateway_key, payment
 from saga_client.target import eventually
 from tests.e2e.orders import an_order, settled_order
 
-pytestmark = pytest.mark.xdist_group("running-system")
+# A running system of its own: these wait out a deadline and the sweeper's next run, about two
+# minutes of idle time that would otherwise hold up every scenario queued behind them.
+pytestmark = pytest.mark.xdist_group("stuck-sagas")
 
 # The gateway's simulation (lambdas/payment/gateway.py): every charge attempt times out before the
 # provider charges; or the provider captures at the first attempt and every answer is lost.

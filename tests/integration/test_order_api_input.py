@@ -113,3 +113,14 @@ def test_a_body_nested_deeper_than_an_order_is_refused_not_a_crash(cloud, api, d
     assert 400 <= status < 500, body
     problem_validator(module).validate(body)
     assert stored_orders(cloud, function) == []
+
+
+def test_the_document_says_every_operation_wants_a_customers_bearer_token(api):
+    module, _ = api
+    _, document = call(module, http_api_event("GET", "/openapi.json"))
+    assert document["components"]["securitySchemes"] == {
+        "customerToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    }
+    assert document["security"] == [{"customerToken": []}]
+    # Asked again, the document is the same (it is configured once, on the first request for it).
+    assert call(module, http_api_event("GET", "/openapi.json"))[1] == document

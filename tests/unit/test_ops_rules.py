@@ -56,3 +56,10 @@ def test_tail_filters_by_order_correlation_type_and_context():
     loyalty = EventFilter(context="loyalty").matcher()
     assert loyalty(logged("payment.captured")) and loyalty(logged("loyalty.points-awarded"))
     assert not loyalty(logged("inventory.reserved"))
+
+
+def test_the_deadline_is_the_deployed_programs_unless_one_is_given():
+    deployed = SagaTarget(outputs={"orderDeadlineSeconds": 60})
+    # The stack file names no deadline, the program was handed one: ops judges by what was deployed.
+    assert Stack.of(deployed, "dev").order_deadline_seconds == 60
+    assert Stack("dev", deployed, {"orderDeadlineSeconds": "1"}).order_deadline_seconds == 1

@@ -12,6 +12,7 @@ from localcloud.provisioning.resources import (
     logs,
     queues,
     schedules,
+    state_machines,
     tables,
     topics,
 )
@@ -29,6 +30,7 @@ HANDLERS: dict[str, Handler] = {
     **kms.HANDLERS,
     **identity.HANDLERS,
     **schedules.HANDLERS,
+    **state_machines.HANDLERS,
 }
 
 __all__ = ["HANDLERS", "Handler", "Provisioner"]
