@@ -59,6 +59,8 @@ class TableSpec:
 IDEMPOTENCY_TABLE = TableSpec("idempotency", hash_key="id", ttl_attribute="expiration")
 # Where a function finds the `source` its context's events carry (the catalog's, never a constant).
 EVENT_SOURCE_VARIABLE = "EVENT_SOURCE"
+# Where the outbox relay finds the state machine it starts an execution of per order (orchestration).
+SAGA_STATE_MACHINE_VARIABLE = "SAGA_STATE_MACHINE_ARN"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ class FunctionSpec:
     entry_point: str
     tables: Sequence[str]
     # "schedule": EventBridge Scheduler invokes it on `schedule` (components/schedule.py).
-    trigger: Literal["queue", "stream", "http", "schedule"]
+    # "task": the saga's state machine invokes it (sagaStyle orchestration; components/order_orchestrator.py).
+    trigger: Literal["queue", "stream", "http", "schedule", "task"]
     publishes: bool = False
     # For a stream trigger: the table whose stream feeds it and the records it wants.
     stream_table: str | None = None
@@ -82,6 +85,13 @@ class FunctionSpec:
     schedule: str | None = None
     # "table/index" names of the secondary indexes it queries (any other function queries none).
     indexes: Sequence[str] = ()
+    # The state machine whose executions it starts (sagaStyle orchestration): its ARN.
+    starts_executions_of: pulumi.Input[str] | None = None
+
+
+def saga_task(tables: Sequence[str] = (), *, publishes: bool = True) -> FunctionSpec:
+    """A context's Step Functions task handler (`task.handle`), for sagaStyle orchestration."""
+    return FunctionSpec("task", "task.handle", tables=tables, trigger="task", publishes=publishes)
 
 
 def queue_worker(
@@ -144,7 +154,7 @@ class BoundedContext(pulumi.ComponentResource):
             opts=self._child,
         )
         workers = [spec for spec in args.functions if spec.trigger == "queue"]
-        consumes = bool(args.catalog.consumed_by(name))
+        consumes = bool(args.catalog.routed_to(name, args.settings.saga_style))
         if consumes and len(workers) != 1:
             raise ValueError(f"{name} consumes events, so it needs exactly one queue worker")
         if workers and not consumes:
@@ -155,7 +165,7 @@ class BoundedContext(pulumi.ComponentResource):
         self.sealing_roles = [self.functions[spec.name].role.arn for spec in args.functions if spec.seals_fields]
         if readers_of_fields_produced_by(args.catalog, name) and not self.sealing_roles:
             raise ValueError(f"{name} publishes encrypted fields, so one of its functions must seal them")
-        self.field_key = self._field_key(workers[0]) if fields_read_by(name) else None
+        self.field_key = self._field_key() if fields_read_by(name) else None
         self.forwarding_rule: aws.cloudwatch.EventRule | None = None
         if consumes:
             self._subscribe(self.functions[workers[0].name])
@@ -243,8 +253,10 @@ class BoundedContext(pulumi.ComponentResource):
         if spec.seals_fields:
             readers = readers_of_fields_produced_by(self._args.catalog, self._name)
             environment[SEALED_FIELD_KEYS] = json.dumps({reader: field_key_alias(reader) for reader in readers})
-        if spec.trigger == "queue" and fields_read_by(self._name):
+        if _reads_fields(spec) and fields_read_by(self._name):
             environment[FIELD_KEY] = field_key_alias(self._name)
+        if spec.starts_executions_of is not None:
+            environment[SAGA_STATE_MACHINE_VARIABLE] = spec.starts_executions_of
         return ContextFunction(
             f"{self._name}-{spec.name}",
             FunctionArgs(
@@ -273,6 +285,7 @@ class BoundedContext(pulumi.ComponentResource):
             "dlq": self.dead_letter_queue.arn,
             "queue": self.queue.arn if spec.trigger == "queue" and self.queue else "",
             "stream": self.tables[spec.stream_table].stream_arn if spec.stream_table else "",
+            "state_machine": spec.starts_executions_of or "",
         }
         source = self.source
 
@@ -291,24 +304,28 @@ class BoundedContext(pulumi.ComponentResource):
             if spec.trigger == "stream":
                 granted.append(policies.read_stream(resolved["stream"]))
                 granted.append(policies.send_to_queue(resolved["dlq"], "SendFailedStreamRecordsToDeadLetterQueue"))
+            if resolved["state_machine"]:
+                granted.append(policies.start_executions(resolved["state_machine"]))
             return granted
 
         return pulumi.Output.all(**arns).apply(statements)
 
-    def _field_key(self, worker: FunctionSpec) -> aws.kms.Key:
-        """The key of the fields only this context may read: its producers encrypt, its worker decrypts."""
+    def _field_key(self) -> aws.kms.Key:
+        """The key of the fields only this context may read: its producers encrypt, its worker (and its
+        saga task, which reads them from the execution's input) decrypt."""
         if not self._args.field_writer_roles:
             raise ValueError(f"{self._name} reads encrypted fields: create their producers first and pass their roles")
         fields = [(f.event_type, f.field) for f in fields_read_by(self._name)]
+        readers = [spec for spec in self._args.functions if _reads_fields(spec)]
         key = aws.kms.Key(
             f"{self._name}-field-key",
             description=f"Encrypts event fields only {self._name} may read",
             enable_key_rotation=True,
             policy=pulumi.Output.all(
                 aws.get_caller_identity_output().account_id,
-                self.functions[worker.name].role.arn,
+                pulumi.Output.all(*[self.functions[spec.name].role.arn for spec in readers]),
                 *self._args.field_writer_roles,
-            ).apply(lambda values: policies.field_key_policy(values[0], values[2:], [values[1]], fields)),
+            ).apply(lambda values: policies.field_key_policy(values[0], values[2:], values[1], fields)),
             opts=self._child,
         )
         aws.kms.Alias(
@@ -337,7 +354,7 @@ class BoundedContext(pulumi.ComponentResource):
     def _subscribe(self, worker: ContextFunction) -> None:
         """Global bus → (rule from the catalog) → private bus → queue → worker."""
         name, settings, platform = self._name, self._args.settings, self._args.platform
-        pattern = consumed_events_pattern(self._args.catalog, name)
+        pattern = consumed_events_pattern(self._args.catalog, name, settings.saga_style)
         assert self.queue is not None
         # EventBridge routes across one bus-to-bus hop only: global → private is that hop,
         # so the private bus must deliver to targets (the queue), never to another bus.
@@ -451,6 +468,12 @@ class BoundedContext(pulumi.ComponentResource):
 
     def _table_spec(self, name: str) -> TableSpec:
         return next(spec for spec in self._tables if spec.name == name)
+
+
+def _reads_fields(spec: FunctionSpec) -> bool:
+    """The functions handed events with fields encrypted for their context: its queue worker, and its
+    saga task (the execution's input is order.placed)."""
+    return spec.trigger in ("queue", "task")
 
 
 def _tables_of(spec: FunctionSpec) -> list[str]:

@@ -260,3 +260,41 @@ def logs_key_policy(account_id: str, region: str, log_group_arns: Sequence[str])
             },
         ]
     )
+
+
+# What Step Functions needs to deliver an execution's log events to CloudWatch Logs. These are the
+# "vended logs" delivery actions, which take no resource-level permission: AWS's documented policy
+# for a state machine's logging grants them on "*", and this statement is the one place we do.
+LOG_DELIVERY = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+]
+
+
+def deliver_execution_logs() -> Statement:
+    return {"Sid": "DeliverExecutionLogs", "Effect": "Allow", "Action": LOG_DELIVERY, "Resource": "*"}
+
+
+def invoke_tasks(function_arns: Sequence[str]) -> Statement:
+    """Invoke exactly these functions (the state machine's tasks), by their unqualified ARNs."""
+    return {
+        "Sid": "InvokeSagaTasks",
+        "Effect": "Allow",
+        "Action": ["lambda:InvokeFunction"],
+        "Resource": sorted(function_arns),
+    }
+
+
+def start_executions(state_machine_arn: str) -> Statement:
+    return {
+        "Sid": "StartSagaExecutions",
+        "Effect": "Allow",
+        "Action": ["states:StartExecution"],
+        "Resource": [state_machine_arn],
+    }

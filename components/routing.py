@@ -5,13 +5,14 @@ import json
 from contracts import Catalog
 
 
-def consumed_events_pattern(catalog: Catalog, context: str) -> str:
-    """The EventBridge pattern matching exactly the (type, major version)s `context` consumes.
+def consumed_events_pattern(catalog: Catalog, context: str, saga_style: str = "choreography") -> str:
+    """The EventBridge pattern matching exactly the (type, major version)s routed to `context`: all it
+    consumes, less, under orchestration, what the state machine's steps hand it instead.
 
     The dataschema URI names both the type and the major version, so a consumer that
     moved to v2 of an event stops receiving v1 while the producer publishes both.
     """
-    contracts = catalog.consumed_by(context)
+    contracts = catalog.routed_to(context, saga_style)
     if not contracts:
         raise ValueError(f"{context} consumes no events; it needs no forwarding rule")
     return json.dumps(

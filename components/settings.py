@@ -28,6 +28,23 @@ DEFAULT_DEADLINE_GRACE_SECONDS = 900
 # How often the sweeper looks for orders past their deadline (an EventBridge Scheduler expression;
 # a minute is the finest rate Scheduler takes).
 DEFAULT_SWEEPER_SCHEDULE = "rate(1 minute)"
+# How the saga's steps are coordinated: `choreography` (each context reacts to the events on the
+# bus; no coordinator) or `orchestration` (a Step Functions state machine calls each context's task
+# in turn and runs the compensations itself; components/order_orchestrator.py).
+SAGA_STYLE_CONFIG_KEY = "sagaStyle"
+SAGA_STYLES = ("choreography", "orchestration")
+
+
+@dataclass(frozen=True)
+class TaskRetry:
+    """The state machine's Retry for a task's transient errors: attempts spaced by an interval that
+    grows by `backoff_rate` up to `max_delay_seconds`, each delay drawn at random below it (FULL
+    jitter), so retries of many executions do not arrive together."""
+
+    interval_seconds: int = 1
+    backoff_rate: float = 2.0
+    max_attempts: int = 4
+    max_delay_seconds: int = 30
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,18 @@ class StackSettings:
     # Lambda's own log lines (LoggingConfig.SystemLogLevel): INFO writes START and REPORT for every
     # invocation; WARN only what went wrong. Invocations and durations stay in Lambda's metrics.
     system_log_level: str = "INFO"
+    saga_style: str = "choreography"
+    task_retry: TaskRetry = TaskRetry()
+    # How long the state machine keeps its execution history in its log group.
+    orchestrator_log_retention_days: int = 14
+
+    def __post_init__(self) -> None:
+        if self.saga_style not in SAGA_STYLES:
+            raise ValueError(f"{SAGA_STYLE_CONFIG_KEY} must be one of {SAGA_STYLES}, not {self.saga_style!r}")
+
+    @property
+    def orchestrated(self) -> bool:
+        return self.saga_style == "orchestration"
 
     @classmethod
     def from_config(cls) -> "StackSettings":
@@ -93,7 +122,17 @@ class StackSettings:
             order_deadline_grace_seconds=config.get_int("orderDeadlineGraceSeconds") or DEFAULT_DEADLINE_GRACE_SECONDS,
             sweeper_schedule=config.get("sweeperSchedule") or DEFAULT_SWEEPER_SCHEDULE,
             system_log_level=config.get("systemLogLevel") or "INFO",
+            saga_style=config.get(SAGA_STYLE_CONFIG_KEY) or "choreography",
+            task_retry=TaskRetry(**{_snake(k): v for k, v in (config.get_object("taskRetry") or {}).items()}),
+            orchestrator_log_retention_days=config.get_int("orchestratorLogRetentionDays")
+            or config.get_int("functionLogRetentionDays")
+            or 14,
         )
+
+
+def _snake(key: str) -> str:
+    """taskRetry's keys as the stack file writes them (intervalSeconds) → TaskRetry's fields."""
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,47 @@ class EventContract:
         return dataschema_uri(self.type, self.version)
 
 
+# The business failure every orchestrated task may raise: the order was cancelled meanwhile.
+ORDER_CANCELLED = "OrderCancelled"
+
+
+@dataclass(frozen=True)
+class SagaStep:
+    """One step of the orchestrated saga: a task of its context, and the task that undoes it."""
+
+    name: str
+    context: str
+    action: str
+    compensation: str | None
+    # Named business failures the task raises (besides OrderCancelled): each is caught.
+    failures: tuple[str, ...]
+    # The context's own transient errors (a lost race, a dependency briefly down): each is retried.
+    retry: tuple[str, ...]
+    # (event type, major version) subscriptions of the step's context the step does instead.
+    replaces: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def caught(self) -> tuple[str, ...]:
+        return (*self.failures, ORDER_CANCELLED)
+
+
+@dataclass(frozen=True)
+class Orchestration:
+    steps: tuple[SagaStep, ...]
+    # The order's task that cancels it once the compensations ran (no compensation of its own).
+    cancellation: SagaStep
+
+    @property
+    def contexts(self) -> tuple[str, ...]:
+        """Every context with a task, in the order the saga first calls it."""
+        return tuple(dict.fromkeys([*(step.context for step in self.steps), self.cancellation.context]))
+
+
 @dataclass(frozen=True)
 class Catalog:
     sources: dict[str, str]
     events: tuple[EventContract, ...]
+    orchestration: Orchestration | None = None
 
     @property
     def contexts(self) -> tuple[str, ...]:
@@ -43,6 +80,17 @@ class Catalog:
 
     def consumed_by(self, context: str) -> tuple[EventContract, ...]:
         return tuple(e for e in self.events if context in e.consumers)
+
+    def routed_to(self, context: str, saga_style: str = "choreography") -> tuple[EventContract, ...]:
+        """What the global bus forwards to `context`: all it consumes, except, under orchestration,
+        what a step of the state machine does instead."""
+        consumed = self.consumed_by(context)
+        if saga_style != "orchestration":
+            return consumed
+        if self.orchestration is None:
+            raise ValueError("sagaStyle orchestration, but the catalog declares no orchestration steps")
+        replaced = {key for step in self.orchestration.steps if step.context == context for key in step.replaces}
+        return tuple(e for e in consumed if (e.type, e.version) not in replaced)
 
     def produced_by(self, context: str) -> tuple[EventContract, ...]:
         return tuple(e for e in self.events if e.producer == context)
@@ -78,7 +126,36 @@ def load_catalog(path: Path = CATALOG_PATH) -> Catalog:
     unknown -= set(sources)
     if unknown:
         raise ValueError(f"catalog names contexts it does not declare: {sorted(unknown)}")
-    return Catalog(sources=sources, events=events)
+    orchestration = _orchestration(raw["orchestration"], events) if raw.get("orchestration") else None
+    if orchestration and (strangers := set(orchestration.contexts) - set(sources)):
+        raise ValueError(f"orchestration names contexts the catalog does not declare: {sorted(strangers)}")
+    return Catalog(sources=sources, events=events, orchestration=orchestration)
+
+
+def _step(entry: dict, events: tuple[EventContract, ...]) -> SagaStep:
+    replaces = []
+    for name in entry.get("replaces") or ():
+        event_type, version = name.rsplit("/", 1)
+        consumed = {(e.type, e.version) for e in events if entry["context"] in e.consumers}
+        if (event_type, int(version)) not in consumed:
+            raise ValueError(f"step {entry['name']} replaces {name}, which {entry['context']} does not consume")
+        replaces.append((event_type, int(version)))
+    return SagaStep(
+        name=entry["name"],
+        context=entry["context"],
+        action=entry["action"],
+        compensation=entry.get("compensation"),
+        failures=tuple(entry.get("failures") or ()),
+        retry=tuple(entry.get("retry") or ()),
+        replaces=tuple(replaces),
+    )
+
+
+def _orchestration(raw: dict, events: tuple[EventContract, ...]) -> Orchestration:
+    return Orchestration(
+        steps=tuple(_step(entry, events) for entry in raw["steps"]),
+        cancellation=_step(raw["cancellation"], events),
+    )
 
 
 def _refuse_unless_a_package_name(context: str) -> None:

@@ -153,6 +153,26 @@ def reason_for_failure(event_type: str, reported_reason: str) -> CancellationRea
     return FAILURE_REASONS.get((event_type, reported_reason))
 
 
+# The orchestrated saga's business failures (the tasks' error names, contracts/catalog.yaml) and the
+# cancellation each calls for: the same reasons as the participants' failure events above.
+STEP_FAILURE_REASONS = {
+    "OutOfStock": CancellationReason.OUT_OF_STOCK,
+    "UnknownSku": CancellationReason.UNKNOWN_SKU,
+    "PaymentDeclined": CancellationReason.PAYMENT_DECLINED,
+    "CountryNotServed": CancellationReason.SHIPPING_UNAVAILABLE,
+}
+# Cancelled meanwhile (the customer, the sweeper): the order has its reason already.
+ALREADY_CANCELLED = "OrderCancelled"
+
+
+def reason_for_step_failure(error: str) -> CancellationReason | None:
+    """The cancellation a failed step calls for; None if the order was cancelled meanwhile. Any
+    other error (a step's retries spent, a crash) means the saga could not finish: TIMEOUT."""
+    if error == ALREADY_CANCELLED:
+        return None
+    return STEP_FAILURE_REASONS.get(error, CancellationReason.TIMEOUT)
+
+
 def cancel(order: Order, reason: CancellationReason) -> Order | None:
     """Cancel an open order. None when it is already cancelled (nothing more to undo)."""
     if order.status is OrderStatus.CANCELLED:

@@ -2,7 +2,9 @@
 
 Fed only with outbox INSERTs (the event source mapping's filter). Stream records
 arrive at least once, and the stored event keeps its id, so a re-publish is a
-duplicate every consumer drops.
+duplicate every consumer drops. On a stack whose sagaStyle is orchestration (its
+SAGA_STATE_MACHINE_ARN set) it also starts the order's execution from order.placed
+(order/saga_start.py), after publishing it.
 """
 
 import gc
@@ -25,12 +27,21 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from saga_events import EventPublisher
 
+from order.saga_start import SagaStarter
+
 logger = Logger(service="order")
 # A plain botocore client: boto3 (which builds its clients with the same botocore session) would
 # also import s3transfer and its resource machinery, ~20 ms of every cold start of a function that
 # needs neither, and nothing else here imports it.
 publisher = EventPublisher(botocore.session.get_session().create_client("events"), os.environ["EVENT_BUS_NAME"])
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# Only an orchestrated stack names a state machine; a choreographed one starts nothing.
+_state_machine = os.environ.get("SAGA_STATE_MACHINE_ARN")
+starter = (
+    SagaStarter(botocore.session.get_session().create_client("stepfunctions"), _state_machine, logger)
+    if _state_machine
+    else None
+)
 
 
 def publish_outbox_record(record: DynamoDBRecord) -> None:
@@ -39,6 +50,8 @@ def publish_outbox_record(record: DynamoDBRecord) -> None:
         return
     event = json.loads(image["event"])
     publisher.publish([event])
+    if starter is not None and starter.starts_with(event):
+        starter.start(event)
     logger.info(
         "published from outbox",
         extra={

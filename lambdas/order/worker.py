@@ -18,58 +18,29 @@ gc.disable()
 
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
 from saga_events import IntegrationEvent
 from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 
-from order.domain import (
-    CannotCancel,
-    Order,
-    OrderStatus,
-    cancel,
-    payment_captured,
-    reason_for_failure,
-    shipment_scheduled,
-    stock_reserved,
-)
-from order.events import order_cancelled, order_confirmed
+from order.domain import payment_captured, reason_for_failure, shipment_scheduled, stock_reserved
+from order.service import OrderService, Rule
 from order.store import OrderChanged, OrderStore
 
 logger = Logger(service="order")
 metrics = Metrics(namespace="OrderSaga", service="order")
 dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
-SOURCE = os.environ["EVENT_SOURCE"]
+service = OrderService(store, source=os.environ["EVENT_SOURCE"], logger=logger, metrics=metrics)
+# Orchestrated (the stack's sagaStyle), the state machine confirms the order once every step is done,
+# points awarded too: a booked shipment is then news for the timeline, not a confirmation.
+ORCHESTRATED = os.environ["SAGA_STYLE"] == "orchestration"
 
 
-class UnknownOrder(LookupError):
-    """An outcome for an order we do not have: retried, then dead-lettered for a human."""
-
-
-def _on_timeline(event: IntegrationEvent) -> Order:
-    order = store.get(event.data["orderId"])
-    if order is None:
-        raise UnknownOrder(f"{event.type} {event.id} names unknown order {event.data['orderId']}")
-    store.record_received(order.order_id, event.as_cloudevent())
-    return order
-
-
-def _progress(rule: Callable[[Order], Order | None]) -> Callable[[IntegrationEvent], None]:
+def _progress(rule: Rule) -> Callable[[IntegrationEvent], None]:
     def apply(event: IntegrationEvent) -> None:
-        order = _on_timeline(event)
-        changed = rule(order)
-        if changed is None:
-            return
-        now = datetime.now(UTC)
-        confirmed = changed.status is OrderStatus.CONFIRMED
-        store.save(changed, [order_confirmed(changed, event.id, now, source=SOURCE)] if confirmed else [], now)
-        if confirmed:
-            metrics.add_metric(name="OrdersConfirmed", unit=MetricUnit.Count, value=1)
-        logger.info("order moved on", extra={"status": changed.status.value})
+        service.move_on(service.record_received(event), rule, event.id)
 
     apply.__name__ = rule.__name__
     return idempotent_by_its_writes(apply)
@@ -77,28 +48,16 @@ def _progress(rule: Callable[[Order], Order | None]) -> Callable[[IntegrationEve
 
 @idempotent_by_its_writes
 def cancel_on_failure(event: IntegrationEvent) -> None:
-    order = _on_timeline(event)
+    order = service.record_received(event)
     reason = reason_for_failure(event.type, event.data["reason"])
-    if reason is None:
-        return
-    try:
-        cancelled = cancel(order, reason)
-    except CannotCancel:
-        logger.warning("failure reported for an order already confirmed; nothing to cancel")
-        return
-    if cancelled is None:
-        return
-    now = datetime.now(UTC)
-    detail = f"{event.type} from {event.source}: {event.data['reason']}"
-    store.save(cancelled, [order_cancelled(cancelled, event.id, detail, now, source=SOURCE)], now)
-    metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
-    logger.info("order cancelled", extra={"reason": reason.value})
+    if reason is not None:
+        service.cancel(order, reason, event.id, f"{event.type} from {event.source}: {event.data['reason']}")
 
 
 @idempotent_by_its_writes
 def record_on_timeline(event: IntegrationEvent) -> None:
     """Compensations and side effects change no status; the customer sees them in the timeline."""
-    _on_timeline(event)
+    service.record_received(event)
 
 
 consume = EventConsumer(
@@ -106,7 +65,7 @@ consume = EventConsumer(
     {
         ("inventory.reserved", 1): _progress(stock_reserved),
         ("payment.captured", 1): _progress(payment_captured),
-        ("shipping.scheduled", 1): _progress(shipment_scheduled),
+        ("shipping.scheduled", 1): record_on_timeline if ORCHESTRATED else _progress(shipment_scheduled),
         ("inventory.reservation-rejected", 1): cancel_on_failure,
         ("payment.declined", 1): cancel_on_failure,
         ("shipping.failed", 1): cancel_on_failure,

@@ -8,40 +8,17 @@ import gc
 gc.disable()
 
 import os
-from datetime import UTC, datetime
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
-from saga_events import EventPublisher, IntegrationEvent, new_event
+from saga_events import EventPublisher, IntegrationEvent
 from saga_events.consumer import EventConsumer, idempotent_by_its_writes
 from saga_events.sealing import FieldOpener
 
-from payment.domain import (
-    CancellationStep,
-    Captured,
-    ChargeInFlight,
-    ChargeStep,
-    DeadlineStep,
-    Declined,
-    DeclineReason,
-    IntentNotYetKnown,
-    Money,
-    Payment,
-    PaymentStatus,
-    Voided,
-    cancellation_step,
-    charge_step,
-    deadline_step,
-    idempotency_key,
-    masked,
-    outcome_of,
-    require_intent,
-)
+from payment.domain import ChargeInFlight, IntentNotYetKnown
 from payment.gateway import GatewayUnavailable, SimulatedGateway
+from payment.service import PaymentService
 from payment.store import PaymentChanged, PaymentStore
-
-SOURCE = os.environ["EVENT_SOURCE"]
 
 logger = Logger(service="payment")
 metrics = Metrics(namespace="OrderSaga", service="payment")
@@ -49,161 +26,34 @@ _dynamodb = boto3.client("dynamodb")
 store = PaymentStore(_dynamodb, os.environ["PAYMENTS_TABLE"])
 gateway = SimulatedGateway(_dynamodb, os.environ["GATEWAY_TABLE"])
 publisher = EventPublisher(boto3.client("events"), os.environ["EVENT_BUS_NAME"])
-# The payment token arrives encrypted for payment's key alone.
-opener = FieldOpener.from_environment(boto3.client("kms"))
+service = PaymentService(
+    store,
+    gateway,
+    publisher,
+    FieldOpener.from_environment(boto3.client("kms")),
+    source=os.environ["EVENT_SOURCE"],
+    logger=logger,
+    metrics=metrics,
+)
 
 
 # No idempotency record: its one write is a put on condition that the order has no record yet, so a
 # repeat (or a twin running at once) is refused by the table and keeps what the first one wrote.
 @idempotent_by_its_writes
 def note_payment_intent(placed: IntegrationEvent) -> None:
-    data = placed.data
-    intent = Payment(
-        order_id=data["orderId"],
-        status=PaymentStatus.INTENT,
-        customer_id=data["customerId"],
-        total=Money(data["total"]["amount"], data["total"]["currency"]),
-        payment_method_token=opener.open(placed, "encryptedPaymentMethodToken"),
-    )
-    if store.record_intent(intent, datetime.now(UTC)):
-        logger.info("payment intent recorded", extra={"token": masked(intent.token)})
-    else:
-        logger.info("order already known (a redelivery, or cancelled first); keeping what we have")
+    service.note_payment_intent(placed)
 
 
 def charge_payment(reserved: IntegrationEvent) -> None:
-    order_id = reserved.data["orderId"]
-    now = datetime.now(UTC)
-    # IntentNotYetKnown propagates: order.placed is still on its way, so the message retries.
-    payment = require_intent(store.payment(order_id))
-    step = charge_step(payment)
-    if step is ChargeStep.NOTHING:
-        logger.info("order was cancelled before its charge; charging nothing", extra={"status": payment.status})
-        return
-    if step is ChargeStep.ANNOUNCE:
-        # A redelivery or a retry after a failed publish: repeat the outcome, don't charge again.
-        outcome = outcome_of(payment)
-    else:
-        if step is ChargeStep.CHARGE:
-            store.begin_charge(order_id, now)
-        outcome = _charge(payment, now)
-    publisher.publish([_outcome_event(reserved, payment, outcome, now)])
-    metrics.add_metric(
-        name="PaymentsCaptured" if isinstance(outcome, Captured) else "PaymentsDeclined",
-        unit=MetricUnit.Count,
-        value=1,
-    )
+    service.charge_payment(reserved.data["orderId"], reserved)
 
 
 def refund_payment(cancelled: IntegrationEvent) -> None:
-    order_id = cancelled.data["orderId"]
-    now = datetime.now(UTC)
-    payment = store.payment(order_id)
-    if payment is None:
-        store.record_cancellation(order_id, cancelled.data["customerId"], now)
-        logger.info("order cancelled before its payment intent; tombstone recorded")
-        return
-    # ChargeInFlight propagates: the cancellation retries until the charge has settled.
-    step = cancellation_step(payment)
-    if step is CancellationStep.CANCEL_INTENT:
-        store.cancel_intent(order_id, now)
-        logger.info("order cancelled before its charge; intent cancelled")
-        return
-    if step is CancellationStep.NOTHING:
-        logger.info("nothing was taken for this order; nothing to refund", extra={"status": payment.status})
-        return
-    if step is CancellationStep.REFUND:
-        store.record_refund(order_id, gateway.refund(payment.captured_charge), now)
-    publisher.publish([_refunded_event(cancelled, payment, now)])
-    metrics.add_metric(name="PaymentsRefunded", unit=MetricUnit.Count, value=1)
+    service.refund_payment(cancelled.data["orderId"], cancelled.data["customerId"], cancelled)
 
 
 def settle_at_deadline(passed: IntegrationEvent) -> None:
-    """The order was not decided in time. Whatever we or the gateway know is reported as the outcome
-    it is, so the order confirms or cancels as on any outcome; what never completed is voided first,
-    so a late attempt (a redriven inventory.reserved) can never charge afterwards."""
-    order_id = passed.data["orderId"]
-    now = datetime.now(UTC)
-    payment = store.payment(order_id)
-    step = deadline_step(payment)
-    if step is DeadlineStep.NOTHING:
-        logger.info("the order was cancelled; nothing to settle at its deadline")
-        return
-    outcome: Captured | Declined
-    if payment is None:
-        store.record_cancellation(order_id, passed.data["customerId"], now)
-        payment, outcome = Payment(order_id, PaymentStatus.CANCELLED), Declined(DeclineReason.DEADLINE_PASSED)
-    elif step is DeadlineStep.GIVE_UP_CHARGE:
-        store.cancel_intent(order_id, now)
-        outcome = Declined(DeclineReason.DEADLINE_PASSED)
-    elif step is DeadlineStep.ANNOUNCE:
-        outcome = outcome_of(payment)
-    else:
-        # GatewayUnavailable propagates: the gateway must answer before anything can be said.
-        outcome = _record(payment, gateway.void(idempotency_key(order_id)), now)
-    logger.info("settled at the order's deadline", extra={"step": step.name, "outcome": type(outcome).__name__})
-    publisher.publish([_outcome_event(passed, payment, outcome, now)])
-
-
-def _charge(payment: Payment, now: datetime) -> Captured | Declined:
-    """Ask the gateway with the order's key; GatewayUnavailable propagates so SQS retries."""
-    return _record(payment, gateway.charge(idempotency_key(payment.order_id), payment.token, payment.amount), now)
-
-
-def _record(payment: Payment, outcome: Captured | Declined | Voided, now: datetime) -> Captured | Declined:
-    """The gateway's answer for a payment that is CHARGING, recorded; a void is a decline at the deadline."""
-    if isinstance(outcome, Captured):
-        store.record_capture(payment.order_id, outcome.charge_id, now)
-        return outcome
-    if isinstance(outcome, Voided):
-        logger.info("charge voided at the gateway: it never completed by the order's deadline")
-        outcome = Declined(DeclineReason.DEADLINE_PASSED)
-    else:
-        logger.info("charge declined", extra={"token": masked(payment.token)})
-    store.record_decline(payment.order_id, outcome.reason, now)
-    return outcome
-
-
-def _outcome_event(cause: IntegrationEvent, payment: Payment, outcome: Captured | Declined, now: datetime) -> dict:
-    if isinstance(outcome, Captured):
-        event_type = "payment.captured"
-        data = {
-            "orderId": payment.order_id,
-            "customerId": payment.customer_id,
-            "paymentId": outcome.charge_id,
-            "amount": _money(payment.amount),
-            "capturedAt": now.isoformat(),
-        }
-    else:
-        event_type = "payment.declined"
-        data = {"orderId": payment.order_id, "reason": outcome.reason.value, "declinedAt": now.isoformat()}
-    return new_event(
-        event_type,
-        data,
-        source=SOURCE,
-        correlation_id=cause.correlation_id,
-        causation_id=cause.id,
-    )
-
-
-def _refunded_event(cancelled: IntegrationEvent, payment: Payment, now: datetime) -> dict:
-    return new_event(
-        "payment.refunded",
-        {
-            "orderId": payment.order_id,
-            "customerId": payment.customer_id,
-            "paymentId": payment.captured_charge,
-            "amount": _money(payment.amount),
-            "refundedAt": now.isoformat(),
-        },
-        source=SOURCE,
-        correlation_id=cancelled.correlation_id,
-        causation_id=cancelled.id,
-    )
-
-
-def _money(money: Money) -> dict:
-    return {"amount": money.amount, "currency": money.currency}
+    service.settle_at_deadline(passed.data["orderId"], passed.data["customerId"], passed)
 
 
 consume = EventConsumer(

@@ -7,7 +7,7 @@ from here, so a handler is exercised exactly as the infrastructure configures it
 from dataclasses import dataclass
 from functools import cache
 
-from tests.infra.program import RecordingMocks, run_program
+from tests.infra.program import RecordingMocks, orchestrated_program, run_program
 
 FUNCTION = "aws:lambda/function:Function"
 EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
@@ -71,6 +71,12 @@ class DeclaredStack:
 @cache
 def declared_stack(stack: str = "dev") -> DeclaredStack:
     return read_declared_stack(run_program(stack))
+
+
+@cache
+def declared_orchestrated_stack(stack: str = "dev") -> DeclaredStack:
+    """The same stack with `sagaStyle: orchestration`: a task function per step context besides."""
+    return read_declared_stack(orchestrated_program(stack))
 
 
 def read_declared_stack(program: RecordingMocks) -> DeclaredStack:

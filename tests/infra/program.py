@@ -60,6 +60,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{physical}"
         if args.typ == "aws:lambda/function:Function":
             outputs["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
+        if args.typ == "aws:sfn/stateMachine:StateMachine":
+            outputs["arn"] = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{physical}"
         if args.typ == "aws:apigatewayv2/api:Api":
             outputs["apiEndpoint"] = f"https://{physical}.execute-api.{REGION}.amazonaws.com"
             outputs["executionArn"] = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{physical}"
@@ -110,6 +112,15 @@ def run_program(
         with importing_from([project_dir], packages={"components", "contracts"}):
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(config.main), run_name="__main__")))
     return mocks
+
+
+ORCHESTRATED = {"order-saga:sagaStyle": "orchestration"}
+
+
+@functools.cache
+def orchestrated_program(stack: str = "dev") -> RecordingMocks:
+    """The stack as `sagaStyle: orchestration` deploys it (run once per session)."""
+    return run_program(stack, config_overrides=ORCHESTRATED)
 
 
 @contextmanager

@@ -49,7 +49,8 @@ def test_a_layer_built_before_a_function_called_a_new_service_is_refused(tmp_pat
 
 
 def test_the_services_are_read_from_every_client_the_functions_build(tmp_path: Path) -> None:
-    assert aws_services_used() == ["dynamodb", "events", "kms", "sns"]
+    # stepfunctions: the outbox relay starts the orchestrated saga (sagaStyle orchestration).
+    assert aws_services_used() == ["dynamodb", "events", "kms", "sns", "stepfunctions"]
     (tmp_path / "a.py").write_text('import boto3, botocore.session\nboto3.client("sqs")\n')
     (tmp_path / "b.py").write_text('s = botocore.session.get_session()\ns.create_client(service_name="sts")\n')
     assert aws_services_used(tmp_path) == ["sqs", "sts"]

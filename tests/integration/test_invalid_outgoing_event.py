@@ -2,6 +2,7 @@
 published, nothing changed, and the message reported failed so SQS retries it and then
 dead-letters it (the redrive itself is proven in tests/localcloud and tests/e2e)."""
 
+import loyalty.service as loyalty_service
 import pytest
 from loyalty.domain import LedgerEntry
 from saga_events import InvalidEvent, new_event
@@ -42,7 +43,8 @@ def captured() -> dict:
 def test_points_that_cannot_be_announced_are_neither_credited_nor_published(loyalty, monkeypatch):
     cloud, module, tables = loyalty
     # A defect in the rules that yields negative points: loyalty.points-awarded forbids them.
-    monkeypatch.setattr(module, "award", lambda order_id, amount: LedgerEntry(order_id, "AWARD", -1))
+    # The rules and the check live in loyalty's service, which the worker calls.
+    monkeypatch.setattr(loyalty_service, "award", lambda order_id, amount: LedgerEntry(order_id, "AWARD", -1))
     refusals = []
 
     def validate_and_note(event):
@@ -52,7 +54,7 @@ def test_points_that_cannot_be_announced_are_neither_credited_nor_published(loya
             refusals.append(str(error))
             raise
 
-    monkeypatch.setattr(module, "validate_event", validate_and_note)
+    monkeypatch.setattr(loyalty_service, "validate_event", validate_and_note)
     before = cloud.snapshot(tables)
     put_events = []
     monkeypatch.setattr(module.publisher._events, "put_events", lambda **kw: put_events.append(kw))
