@@ -14,8 +14,8 @@ import hashlib
 import json
 import re
 import urllib.parse
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
