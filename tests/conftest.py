@@ -60,6 +60,7 @@ class RunningSystems:
     def __init__(self) -> None:
         self._clouds: dict[str, Any] = {}
         self._targets: dict[str, SagaTarget] = {}
+        self._inboxes: dict[str, NotificationInbox] = {}
 
     def target(self, style: str) -> SagaTarget:
         if style not in self._targets:
@@ -69,10 +70,8 @@ class RunningSystems:
     def _start(self, style: str) -> SagaTarget:
         outputs_file = os.environ.get("SAGA_STACK_OUTPUTS")
         if outputs_file:
-            target = SagaTarget.from_outputs_file(Path(outputs_file))
-            if target.outputs.get("sagaStyle", "choreography") != style:
-                pytest.skip(f"the deployed stack runs the other saga style, not {style}")
-            return target
+            # A deployed stack runs the style it was deployed with, whichever is asked for.
+            return SagaTarget.from_outputs_file(Path(outputs_file))
         from localcloud import EmbeddedCloud
 
         # The deploy (a subprocess) reads the config at start; nothing started later inherits it.
@@ -92,7 +91,15 @@ class RunningSystems:
         # Workers are paused through Lambda's API, as on a deployed stack (the function host serves it).
         return SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
 
+    def inbox(self, style: str) -> NotificationInbox:
+        """The customer's notifications on that style's running system, subscribed once."""
+        if style not in self._inboxes:
+            self._inboxes[style] = NotificationInbox.subscribe(self.target(style))
+        return self._inboxes[style]
+
     def close(self) -> None:
+        for inbox in self._inboxes.values():
+            inbox.close()
         for cloud in self._clouds.values():
             cloud.__exit__(None, None, None)
 
@@ -147,10 +154,10 @@ class SkuFactory:
 
 
 @pytest.fixture(scope="session")
-def inbox(saga: SagaTarget) -> Iterator[NotificationInbox]:
-    subscribed = NotificationInbox.subscribe(saga)
-    yield subscribed
-    subscribed.close()
+def inbox(running_systems: RunningSystems) -> NotificationInbox:
+    # Not from `saga`: a module that runs both styles has its own `saga` and `inbox` (a session
+    # fixture is computed once, whichever `saga` its first user saw).
+    return running_systems.inbox("choreography")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

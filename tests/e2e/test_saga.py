@@ -9,7 +9,7 @@ import pytest
 
 from saga_client import SagaTarget
 from saga_client.operations import get_order, place_order, reservation, seed_stock, stock_level
-from saga_client.state import SagaState, gateway_key, payment, shipment
+from saga_client.state import NotificationInbox, SagaState, gateway_key, payment, shipment
 from saga_client.target import eventually
 from tests.conftest import RunningSystems, both_styles
 from tests.e2e.orders import an_order, settled_order
@@ -22,7 +22,15 @@ pytestmark = pytest.mark.xdist_group("running-system")
 @pytest.fixture(scope="session", params=both_styles())
 def saga(request: pytest.FixtureRequest, running_systems: RunningSystems) -> SagaTarget:
     """Every scenario here, against each saga style: the same assertions on every context's state."""
-    return running_systems.target(request.param)
+    target = running_systems.target(request.param)
+    if target.saga_style != request.param:
+        pytest.skip(f"the deployed stack runs the {target.saga_style} saga, not {request.param}")
+    return target
+
+
+@pytest.fixture(scope="session")
+def inbox(saga: SagaTarget, running_systems: RunningSystems) -> NotificationInbox:
+    return running_systems.inbox(saga.saga_style)
 
 
 def ledger(state):
