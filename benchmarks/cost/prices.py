@@ -28,7 +28,10 @@ class Price:
         usd = f"{self.usd:.10f}".rstrip("0").rstrip(".")
         if self.per_units == GB:
             return f"${usd} per GB {self.unit.removeprefix('bytes ')}"
-        amount = f"{self.per_units / 1e6:g} million " if self.per_units >= 1e6 else ""
+        if self.per_units >= 1e6:
+            amount = f"{self.per_units / 1e6:g} million "
+        else:
+            amount = f"{self.per_units:,.0f} " if self.per_units > 1 else ""
         return f"${usd} per {amount}{self.unit}"
 
 
