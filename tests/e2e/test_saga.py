@@ -8,7 +8,15 @@ status and timeline.
 import pytest
 
 from saga_client import SagaTarget
-from saga_client.operations import get_order, place_order, reservation, seed_stock, stock_level
+from saga_client.operations import (
+    event_log,
+    first_of_each,
+    get_order,
+    place_order,
+    reservation,
+    seed_stock,
+    stock_level,
+)
 from saga_client.state import NotificationInbox, SagaState, gateway_key, payment, shipment
 from saga_client.target import eventually
 from tests.conftest import RunningSystems, both_styles
@@ -109,6 +117,13 @@ def test_a_rejected_reservation_cancels_and_nothing_is_held_anywhere(saga, sku, 
     assert ledger(state) == []
 
 
+def announced_once(saga: SagaTarget, order_id: str, types: list[str]) -> None:
+    """Each compensation is one fact with one event id, whoever ran it (in orchestration the state
+    machine's Catch, with the participants hearing order.cancelled too)."""
+    events = first_of_each(event_log(saga, order_id))
+    assert {t: sum(e["type"] == t for e in events) for t in types} == dict.fromkeys(types, 1)
+
+
 def test_a_declined_payment_releases_the_stock(saga, sku, inbox, patience):
     mug = sku("mug")
     seed_stock(saga, {mug: 5})
@@ -123,6 +138,7 @@ def test_a_declined_payment_releases_the_stock(saga, sku, inbox, patience):
     assert stock_level(saga, mug) == 5
     assert state.reservation["status"] == "RELEASED"
     assert state.payment["status"] == "DECLINED"
+    announced_once(saga, order_id, ["order.cancelled", "inventory.released"])
     assert state.charges == ()
     assert state.shipment["status"] == "CANCELLED"
     assert ledger(state) == []
@@ -158,6 +174,7 @@ def test_an_unserved_country_refunds_releases_and_revokes_points(saga, sku, inbo
     state = SagaState.read(saga, order_id)
     assert state.order["cancellationReason"] == "SHIPPING_UNAVAILABLE"
     assert stock_level(saga, mug) == 5
+    announced_once(saga, order_id, ["order.cancelled", "inventory.released", "payment.refunded"])
     assert state.reservation["status"] == "RELEASED"
     assert state.payment["status"] == "REFUNDED"
     assert state.charges == ("REFUNDED",)
