@@ -28,19 +28,20 @@ def machine() -> str:
     )
 
 
-def write_section(name: str, body: str) -> Path:
-    """Replace (or append) the section `name` of docs/performance.md with `body`."""
+def write_section(name: str, body: str, doc: Path = PERFORMANCE_DOC, preamble: str = _PREAMBLE) -> Path:
+    """Replace (or append) the section `name` of `doc` (docs/performance.md) with `body`; a new
+    document starts with `preamble`."""
     begin, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     stamped = f"{begin}\n{body.rstrip()}\n\n_Measured {datetime.now(UTC):%Y-%m-%d} on {machine()}._\n{end}"
-    text = PERFORMANCE_DOC.read_text() if PERFORMANCE_DOC.exists() else _PREAMBLE
+    text = doc.read_text() if doc.exists() else preamble
     if begin in text and end in text:
         before, rest = text.split(begin, 1)
         after = rest.split(end, 1)[1]
         text = f"{before}{stamped}{after}"
     else:
         text = f"{text.rstrip()}\n\n{stamped}\n"
-    PERFORMANCE_DOC.write_text(text)
-    return PERFORMANCE_DOC
+    doc.write_text(text)
+    return doc
 
 
 def _cpu_model() -> str:

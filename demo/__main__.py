@@ -1,10 +1,13 @@
 """python -m demo: deploy to the embedded cloud, play one order per saga path, print each timeline."""
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
 
+from components.settings import SAGA_STYLE_CONFIG_KEY, SAGA_STYLES
 from demo.scenarios import DEMO_CUSTOMER, SCENARIOS, STOCK, Scenario
 from demo.up import sign_in_command
 from saga_client import SagaTarget
@@ -83,13 +86,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--stack", default="dev", help="the stack whose config to deploy (Pulumi.<stack>.yaml)")
     parser.add_argument("--keep-running", action="store_true", help="keep the embedded cloud up afterwards")
+    parser.add_argument(
+        "--style",
+        choices=SAGA_STYLES,
+        help="the saga style to deploy (the stack's sagaStyle setting), over the stack file",
+    )
     args = parser.parse_args()
+    if args.style:
+        # Handed to the program as the Pulumi CLI hands config over (the deploy reads it at start).
+        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+        os.environ["PULUMI_CONFIG"] = json.dumps({**config, f"order-saga:{SAGA_STYLE_CONFIG_KEY}": args.style})
 
     from localcloud import EmbeddedCloud
 
     started = time.monotonic()
     with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
-        print(f"embedded cloud up in {time.monotonic() - started:.1f}s: order API at {cloud.outputs['orderApiUrl']}")
+        style = cloud.outputs.get("sagaStyle", "choreography")
+        took = time.monotonic() - started
+        print(f"embedded cloud up in {took:.1f}s ({style}): order API at {cloud.outputs['orderApiUrl']}")
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url, worker_switch=cloud.functions)
         seed_stock(saga, STOCK)
         print(f"stock seeded: {STOCK}")

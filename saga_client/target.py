@@ -102,6 +102,28 @@ class SagaTarget:
             )
         return self._clients[service]
 
+    @property
+    def saga_style(self) -> str:
+        """How the stack runs the saga (its `sagaStyle` setting): choreography or orchestration."""
+        return self.outputs.get("sagaStyle", "choreography")
+
+    @contextlib.contextmanager
+    def throttled(self, context: str) -> Iterator[None]:
+        """Hold back a context's Step Functions task (orchestration): its function's reserved
+        concurrency at 0, so every invoke is throttled and the state machine retries it (the task's
+        Retry for Lambda.TooManyRequestsException, seconds apart); then the concurrency it had."""
+        function = self.outputs[context]["functions"]["task"]
+        lambda_client = self.client("lambda")
+        before = lambda_client.get_function_concurrency(FunctionName=function).get("ReservedConcurrentExecutions")
+        lambda_client.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=0)
+        try:
+            yield
+        finally:
+            if before is None:
+                lambda_client.delete_function_concurrency(FunctionName=function)
+            else:
+                lambda_client.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=before)
+
     @contextlib.contextmanager
     def paused(self, context: str) -> Iterator[None]:
         """Stop a context's worker from taking messages (they wait in its queue), then restart it."""

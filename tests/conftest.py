@@ -14,9 +14,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from components.settings import SAGA_STYLE_CONFIG_KEY, SAGA_STYLES
 from localcloud.provisioning.deployment import INSTANCE_VARIABLE
 from saga_client import SagaTarget
 from saga_client.operations import slowest_dead_lettering_seconds
@@ -51,20 +53,78 @@ def stack_config(overrides: dict[str, str]) -> Iterator[None]:
             os.environ["PULUMI_CONFIG"] = before
 
 
-@pytest.fixture(scope="session")
-def saga() -> Iterator[SagaTarget]:
-    outputs_file = os.environ.get("SAGA_STACK_OUTPUTS")
-    if outputs_file:
-        yield SagaTarget.from_outputs_file(Path(outputs_file))
-        return
-    from localcloud import EmbeddedCloud
+class RunningSystems:
+    """The running systems this process started, one per saga style, each deployed on first use and
+    stopped at the session's end. A pytest-xdist worker only deploys the styles its tests ask for."""
 
-    # The deploy (a subprocess) reads the config at start; nothing started later inherits it.
-    with stack_config(E2E_CONFIG):
-        cloud = EmbeddedCloud.start(PROJECT_DIR, stack="dev")
-    with cloud:
+    def __init__(self) -> None:
+        self._clouds: dict[str, Any] = {}
+        self._targets: dict[str, SagaTarget] = {}
+        self._inboxes: dict[str, NotificationInbox] = {}
+
+    def target(self, style: str) -> SagaTarget:
+        if style not in self._targets:
+            self._targets[style] = self._start(style)
+        return self._targets[style]
+
+    def _start(self, style: str) -> SagaTarget:
+        outputs_file = os.environ.get("SAGA_STACK_OUTPUTS")
+        if outputs_file:
+            # A deployed stack runs the style it was deployed with, whichever is asked for.
+            return SagaTarget.from_outputs_file(Path(outputs_file))
+        from localcloud import EmbeddedCloud
+
+        # The deploy (a subprocess) reads the config at start; nothing started later inherits it.
+        # Two styles in one process are two instances of the embedded cloud, each its own state.
+        instance = os.environ.get(INSTANCE_VARIABLE)
+        if style != "choreography":
+            os.environ[INSTANCE_VARIABLE] = "-".join(filter(None, [instance, style]))
+        try:
+            with stack_config({**E2E_CONFIG, f"order-saga:{SAGA_STYLE_CONFIG_KEY}": style}):
+                cloud = EmbeddedCloud.start(PROJECT_DIR, stack="dev")
+        finally:
+            if instance is None:
+                os.environ.pop(INSTANCE_VARIABLE, None)
+            else:
+                os.environ[INSTANCE_VARIABLE] = instance
+        self._clouds[style] = cloud.__enter__()
         # Workers are paused through Lambda's API, as on a deployed stack (the function host serves it).
-        yield SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
+        return SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
+
+    def inbox(self, style: str) -> NotificationInbox:
+        """The customer's notifications on that style's running system, subscribed once."""
+        if style not in self._inboxes:
+            self._inboxes[style] = NotificationInbox.subscribe(self.target(style))
+        return self._inboxes[style]
+
+    def close(self) -> None:
+        for inbox in self._inboxes.values():
+            inbox.close()
+        for cloud in self._clouds.values():
+            cloud.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def running_systems() -> Iterator[RunningSystems]:
+    systems = RunningSystems()
+    yield systems
+    systems.close()
+
+
+@pytest.fixture(scope="session")
+def saga(running_systems: RunningSystems) -> SagaTarget:
+    """The choreographed running system (the default style): what every test not about the style uses."""
+    return running_systems.target("choreography")
+
+
+def both_styles() -> list[Any]:
+    """Params for a `saga` fixture over both styles. Each style runs on its own pytest-xdist worker:
+    the orchestrated one's tests join an extra group (xdist joins a test's group names), so the
+    choreographed ones stay with the other tests of their module's group and its running system."""
+    return [
+        pytest.param(style, marks=[] if style == "choreography" else [pytest.mark.xdist_group(style)], id=style)
+        for style in SAGA_STYLES
+    ]
 
 
 # Beyond the queues' own redelivery: EventBridge's delivery, a poll, and the last attempt's run.
@@ -94,10 +154,10 @@ class SkuFactory:
 
 
 @pytest.fixture(scope="session")
-def inbox(saga: SagaTarget) -> Iterator[NotificationInbox]:
-    subscribed = NotificationInbox.subscribe(saga)
-    yield subscribed
-    subscribed.close()
+def inbox(running_systems: RunningSystems) -> NotificationInbox:
+    # Not from `saga`: a module that runs both styles has its own `saga` and `inbox` (a session
+    # fixture is computed once, whichever `saga` its first user saw).
+    return running_systems.inbox("choreography")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -31,7 +31,7 @@ class Price:
         if self.per_units >= 1e6:
             amount = f"{self.per_units / 1e6:g} million "
         else:
-            amount = f"{self.per_units:,.0f} " if self.per_units != 1 else ""
+            amount = f"{self.per_units:,.0f} " if self.per_units > 1 else ""
         return f"${usd} per {amount}{self.unit}"
 
 
@@ -83,6 +83,13 @@ HTTP_API_REQUEST = Price(1.00, 1_000_000, "requests", "aws.amazon.com/api-gatewa
 # subscriptions (email, SMS, app) and are left out. Source: aws.amazon.com/sns/pricing/, as quoted
 # in gist allenheltondev/d028926b (2020); not confirmed on AWS's page.
 SNS_PUBLISH = Price(0.50, 1_000_000, "publishes", "aws.amazon.com/sns/pricing/ (not confirmed)")
+
+# Step Functions Standard: per state transition, retries included ("each retry will be charged as an
+# additional state transition"): $0.025 per 1,000 in us-east-1. Source: aws.amazon.com/step-functions/pricing/
+# (read 2026-12-03, its State transitions pricing table).
+STEP_FUNCTIONS_TRANSITION = Price(
+    0.025, 1_000, "state transitions (Standard)", "aws.amazon.com/step-functions/pricing/"
+)
 
 # KMS: each request on a customer managed symmetric key (Encrypt, Decrypt, GenerateDataKey); the key's
 # own $1/month is fixed, not an order's. Source: aws.amazon.com/kms/pricing/ as quoted by

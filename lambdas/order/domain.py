@@ -144,13 +144,21 @@ FAILURE_REASONS = {
 }
 
 
-def reason_for_failure(event_type: str, reported_reason: str) -> CancellationReason | None:
+def reason_for_failure(
+    event_type: str, reported_reason: str, *, orchestrated: bool = False
+) -> CancellationReason | None:
     """The cancellation a participant's failure calls for; None if it needs none.
 
     A participant that refused because the order was already cancelled reports
     ORDER_CANCELLED: the order is cancelled already, there is nothing to decide.
+    Orchestrated, a step's failure is the state machine's to cancel (its Catch compensates, then
+    CancelOrder cancels under the id every participant derives its compensation from): the event
+    is news for the timeline. A failure no step reports (the deadline's void) still cancels.
     """
-    return FAILURE_REASONS.get((event_type, reported_reason))
+    reason = FAILURE_REASONS.get((event_type, reported_reason))
+    if orchestrated and reason in STEP_FAILURE_REASONS.values():
+        return None
+    return reason
 
 
 # The orchestrated saga's business failures (the tasks' error names, contracts/catalog.yaml) and the

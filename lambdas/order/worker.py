@@ -34,7 +34,8 @@ dynamodb = boto3.client("dynamodb")
 store = OrderStore(dynamodb, os.environ["ORDERS_TABLE"])
 service = OrderService(store, source=os.environ["EVENT_SOURCE"], logger=logger, metrics=metrics)
 # Orchestrated (the stack's sagaStyle), the state machine confirms the order once every step is done,
-# points awarded too: a booked shipment is then news for the timeline, not a confirmation.
+# points awarded too: a booked shipment is then news for the timeline, not a confirmation. A step's
+# failure likewise: the state machine cancels (reason_for_failure).
 ORCHESTRATED = os.environ["SAGA_STYLE"] == "orchestration"
 
 
@@ -49,7 +50,7 @@ def _progress(rule: Rule) -> Callable[[IntegrationEvent], None]:
 @idempotent_by_its_writes
 def cancel_on_failure(event: IntegrationEvent) -> None:
     order = service.record_received(event)
-    reason = reason_for_failure(event.type, event.data["reason"])
+    reason = reason_for_failure(event.type, event.data["reason"], orchestrated=ORCHESTRATED)
     if reason is not None:
         service.cancel(order, reason, event.id, f"{event.type} from {event.source}: {event.data['reason']}")
 

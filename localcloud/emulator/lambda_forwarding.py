@@ -31,6 +31,9 @@ _SERVED = tuple(
         ("GET", r"^/2015-03-31/event-source-mappings/?$"),
         ("GET", r"^/2015-03-31/event-source-mappings/[^/]+/?$"),
         ("PUT", r"^/2015-03-31/event-source-mappings/[^/]+/?$"),
+        ("PUT", r"^/2017-10-31/functions/[^/]+/concurrency/?$"),
+        ("DELETE", r"^/2017-10-31/functions/[^/]+/concurrency/?$"),
+        ("GET", r"^/2019-09-30/functions/[^/]+/concurrency/?$"),
     ]
 )
 _SIGNED_FOR_LAMBDA = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/lambda/aws4_request")

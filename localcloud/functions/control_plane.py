@@ -1,5 +1,6 @@
 """Lambda's control plane for the functions the host runs: list and get functions, list, get and
-update event source mappings, with Lambda's paths, response shapes and error codes.
+update event source mappings, put, get and delete a function's reserved concurrency (0 throttles
+every invocation, as Lambda does), with Lambda's paths, response shapes and error codes.
 
 Served beside Invoke on the function host's endpoint (and through the moto server's, see
 localcloud/emulator/lambda_forwarding.py), so a boto3 `lambda` client, the AWS CLI and the e2e
@@ -13,6 +14,7 @@ import hashlib
 import json
 import re
 import urllib.parse
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,11 @@ from localcloud.functions.mappings import LiveMapping, invalid, not_found
 from localcloud.provisioning.deployment import DeployedFunction
 
 API_VERSION = "2015-03-31"
+# Lambda's concurrency operations live under their own API versions (botocore's lambda model).
+PUT_CONCURRENCY_VERSION = "2017-10-31"
+GET_CONCURRENCY_VERSION = "2019-09-30"
+# Lambda's bounds for ReservedConcurrentExecutions (the account's limit is the embedded cloud's own).
+_MAX_RESERVED = 1000
 # A function by name, ARN or partial ARN (123456789012:function:name), optionally qualified.
 _FUNCTION_REFERENCE = re.compile(
     r"^(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:)?(?:\d{12}:)?(?:function:)?"
@@ -35,14 +42,19 @@ class LambdaControlPlane:
         functions: list[DeployedFunction],
         mappings: list[LiveMapping],
         reserved_concurrency: dict[str, int | None],
+        set_reserved: Callable[[str, int | None], None] = lambda name, reserved: None,
     ) -> None:
         self._functions = {function.name: function for function in functions}
         self._mappings = {mapping.uuid: mapping for mapping in mappings}
         self._reserved = reserved_concurrency
+        self._set_reserved = set_reserved
         self._code_digests: dict[str, tuple[int, str]] = {}
 
     def handles(self, method: str, path: str) -> bool:
         parts = path.split("?")[0].strip("/").split("/")
+        if _is_concurrency(parts):
+            version = GET_CONCURRENCY_VERSION if method == "GET" else PUT_CONCURRENCY_VERSION
+            return parts[0] == version and method in ("GET", "PUT", "DELETE")
         if len(parts) < 2 or parts[0] != API_VERSION:
             return False
         if parts[1] == "functions":
@@ -56,6 +68,8 @@ class LambdaControlPlane:
         route, _, query_string = path.partition("?")
         parts = [urllib.parse.unquote(part) for part in route.strip("/").split("/")]
         query = {key: values[-1] for key, values in urllib.parse.parse_qs(query_string).items()}
+        if _is_concurrency(parts):
+            return self._concurrency(method, self._function(parts[2]), body)
         if parts[1] == "functions":
             if len(parts) == 2:
                 return 200, self._list_functions(query)
@@ -77,6 +91,25 @@ class LambdaControlPlane:
         if "FunctionName" in request and self._function(request["FunctionName"]).arn != mapping.function_arn:
             raise invalid("The embedded cloud does not move an event source mapping to another function")
         return 202, mapping.update(request)
+
+    def _concurrency(self, method: str, function: DeployedFunction, body: bytes) -> tuple[int, Any]:
+        if method == "GET":
+            reserved = self._reserved.get(function.name)
+            return 200, {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
+        if method == "DELETE":
+            self._reserved[function.name] = None
+            self._set_reserved(function.name, None)
+            return 204, None
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            raise invalid("Could not parse request body into json") from None
+        reserved = request.get("ReservedConcurrentExecutions") if isinstance(request, dict) else None
+        if not isinstance(reserved, int) or isinstance(reserved, bool) or not 0 <= reserved <= _MAX_RESERVED:
+            raise invalid(f"ReservedConcurrentExecutions must be between 0 and {_MAX_RESERVED}, not {reserved!r}")
+        self._reserved[function.name] = reserved
+        self._set_reserved(function.name, reserved)
+        return 200, {"ReservedConcurrentExecutions": reserved}
 
     def _function(self, reference: str, qualifier: str | None = None) -> DeployedFunction:
         match = _FUNCTION_REFERENCE.match(reference)
@@ -156,6 +189,10 @@ class LambdaControlPlane:
                 size += len(content)
             self._code_digests[function.name] = (size, base64.b64encode(digest.digest()).decode())
         return self._code_digests[function.name]
+
+
+def _is_concurrency(parts: list[str]) -> bool:
+    return len(parts) == 4 and parts[1] == "functions" and parts[3] == "concurrency"
 
 
 def _arn_of(reference: str, function: DeployedFunction | None) -> str:

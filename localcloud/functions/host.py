@@ -89,7 +89,9 @@ class FunctionHost:
                     pollers.append(poller)
             reserved = {f.name: f.reserved_concurrency for f in self._deployment.functions}
             every_mapping = [m for mappings in self._mappings.values() for m in mappings]
-            control_plane = LambdaControlPlane(self._deployment.functions, every_mapping, reserved)
+            control_plane = LambdaControlPlane(
+                self._deployment.functions, every_mapping, reserved, set_reserved=self._set_reserved
+            )
             self._api = serve_invocations(self._find, control_plane)
             # A disabled mapping's poller starts too, waiting at its switch until it is enabled.
             for poller in pollers:
@@ -100,6 +102,11 @@ class FunctionHost:
             raise
         threading.Thread(target=self._watch, name="function-watch", daemon=True).start()
         return self
+
+    def _set_reserved(self, name: str, reserved: int | None) -> None:
+        """PutFunctionConcurrency (None: DeleteFunctionConcurrency): what the function may run at once.
+        Instances running go on; 0 throttles every later invocation."""
+        self._pools[name].set_limit(self._unreserved if reserved is None else reserved, reserved=reserved is not None)
 
     def _pool(self, function: DeployedFunction) -> InstancePool:
         spec_path = self._runtime_dir / f"{function.name}.json"

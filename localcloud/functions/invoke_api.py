@@ -62,6 +62,9 @@ def serve_invocations(
         def do_PUT(self) -> None:
             self._control_plane("PUT")
 
+        def do_DELETE(self) -> None:
+            self._control_plane("DELETE")
+
         def _control_plane(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""

@@ -43,10 +43,14 @@ class InstancePool:
         self._peak_busy = 0
         self._gone: set[FunctionInstance] = set()
         self._closed = False
-        reserved = function.reserved_concurrency is not None
-        self._throttle_reason = (
-            "ReservedFunctionConcurrentInvocationLimitExceeded" if reserved else "ConcurrentInvocationLimitExceeded"
-        )
+        self._throttle_reason = _throttle_reason(reserved=function.reserved_concurrency is not None)
+
+    def set_limit(self, limit: int, *, reserved: bool) -> None:
+        """The function's concurrency changed (PutFunctionConcurrency): later invocations see it."""
+        with self._changed:
+            self.limit = limit
+            self._throttle_reason = _throttle_reason(reserved=reserved)
+            self._changed.notify_all()
 
     def invoke(self, event: Any, *, wait: bool) -> Invocation:
         """Run the event on a free instance, starting one if allowed; TooManyRequests when not `wait`."""
@@ -73,14 +77,16 @@ class InstancePool:
             while True:
                 if self._closed:
                     return None
-                while self._idle:
+                # A limit lowered below what runs (PutFunctionConcurrency) holds back idle instances too.
+                at_limit = len(self._busy) + self._starting >= self.limit
+                while self._idle and not at_limit:
                     # The most recently used instance first: the others may stay idle.
                     instance = self._idle.pop()
                     if instance.alive():
                         self._mark_busy(instance)
                         return instance
                     self._died(instance)
-                if len(self._busy) + self._starting < self.limit:
+                if not at_limit:
                     self._starting += 1
                     self._numbers += 1
                     number = self._numbers
@@ -171,3 +177,7 @@ class InstancePool:
             instance.terminate()
         for instance in instances:
             stop_process(instance.process)
+
+
+def _throttle_reason(*, reserved: bool) -> str:
+    return "ReservedFunctionConcurrentInvocationLimitExceeded" if reserved else "ConcurrentInvocationLimitExceeded"

@@ -7,13 +7,38 @@ status and timeline.
 
 import pytest
 
-from saga_client.operations import get_order, place_order, reservation, seed_stock, stock_level
-from saga_client.state import SagaState, gateway_key, payment, shipment
+from saga_client import SagaTarget
+from saga_client.operations import (
+    event_log,
+    first_of_each,
+    get_order,
+    place_order,
+    reservation,
+    seed_stock,
+    stock_level,
+)
+from saga_client.state import NotificationInbox, SagaState, gateway_key, payment, shipment
 from saga_client.target import eventually
+from tests.conftest import RunningSystems, both_styles
 from tests.e2e.orders import an_order, settled_order
 
-# One worker runs these together, on the one running system they share (./run test: xdist loadgroup).
+# One worker runs these together, on the one running system they share (./run test: xdist loadgroup);
+# the orchestrated style's run on another worker, on a running system of their own.
 pytestmark = pytest.mark.xdist_group("running-system")
+
+
+@pytest.fixture(scope="session", params=both_styles())
+def saga(request: pytest.FixtureRequest, running_systems: RunningSystems) -> SagaTarget:
+    """Every scenario here, against each saga style: the same assertions on every context's state."""
+    target = running_systems.target(request.param)
+    if target.saga_style != request.param:
+        pytest.skip(f"the deployed stack runs the {target.saga_style} saga, not {request.param}")
+    return target
+
+
+@pytest.fixture(scope="session")
+def inbox(saga: SagaTarget, running_systems: RunningSystems) -> NotificationInbox:
+    return running_systems.inbox(saga.saga_style)
 
 
 def ledger(state):
@@ -92,6 +117,13 @@ def test_a_rejected_reservation_cancels_and_nothing_is_held_anywhere(saga, sku, 
     assert ledger(state) == []
 
 
+def announced_once(saga: SagaTarget, order_id: str, types: list[str]) -> None:
+    """Each compensation is one fact with one event id, whoever ran it (in orchestration the state
+    machine's Catch, with the participants hearing order.cancelled too)."""
+    events = first_of_each(event_log(saga, order_id))
+    assert {t: sum(e["type"] == t for e in events) for t in types} == dict.fromkeys(types, 1)
+
+
 def test_a_declined_payment_releases_the_stock(saga, sku, inbox, patience):
     mug = sku("mug")
     seed_stock(saga, {mug: 5})
@@ -106,9 +138,21 @@ def test_a_declined_payment_releases_the_stock(saga, sku, inbox, patience):
     assert stock_level(saga, mug) == 5
     assert state.reservation["status"] == "RELEASED"
     assert state.payment["status"] == "DECLINED"
+    announced_once(saga, order_id, ["order.cancelled", "inventory.released"])
     assert state.charges == ()
     assert state.shipment["status"] == "CANCELLED"
     assert ledger(state) == []
+
+
+def points_until_shipping_failed(saga: SagaTarget, points: int) -> list[tuple[str, int]]:
+    """The ledger of an order whose shipment could not be booked. Choreographed, loyalty awards on
+    payment.captured, beside shipping, and revokes on payment.refunded; orchestrated, the points
+    come after the shipment is booked (ReserveStock → ChargePayment → BookShipment → AwardPoints),
+    so none were awarded and payment.refunded leaves loyalty's zero revocation: the tombstone that
+    stops a late award."""
+    if saga.saga_style == "choreography":
+        return [("AWARD", points), ("REVOKE", -points)]
+    return [("REVOKE", 0)]
 
 
 def test_an_unserved_country_refunds_releases_and_revokes_points(saga, sku, inbox, patience):
@@ -122,18 +166,30 @@ def test_an_unserved_country_refunds_releases_and_revokes_points(saga, sku, inbo
     timeline_with(
         saga,
         order_id,
-        ["shipping.failed", "order.cancelled", "inventory.released", "payment.refunded", "loyalty.points-revoked"],
+        ["shipping.failed", "order.cancelled", "inventory.released", "payment.refunded"]
+        + (["loyalty.points-revoked"] if saga.saga_style == "choreography" else []),
         patience,
     )
     notified(inbox, order_id, "order.cancelled", patience)
     state = SagaState.read(saga, order_id)
     assert state.order["cancellationReason"] == "SHIPPING_UNAVAILABLE"
     assert stock_level(saga, mug) == 5
+    announced_once(saga, order_id, ["order.cancelled", "inventory.released", "payment.refunded"])
     assert state.reservation["status"] == "RELEASED"
     assert state.payment["status"] == "REFUNDED"
     assert state.charges == ("REFUNDED",)
     assert state.shipment["status"] == "FAILED"
-    assert ledger(state) == [("AWARD", 25), ("REVOKE", -25)]
+    assert ledger(state) == points_until_shipping_failed(saga, 25)
+
+
+def held_back(saga: SagaTarget, *, choreographed: str, orchestrated: str):
+    """Hold a step of the saga back while the customer cancels: a choreographed context's worker
+    stops taking messages (they wait in its queue); an orchestrated context's task is throttled
+    (the state machine retries it). The styles order their steps differently, so each names the
+    context that stands where the scenario needs the saga to wait."""
+    if saga.saga_style == "orchestration":
+        return saga.throttled(orchestrated)
+    return saga.paused(choreographed)
 
 
 def test_a_customer_cancel_before_payment_charges_nothing(saga, sku, inbox, patience):
@@ -141,7 +197,7 @@ def test_a_customer_cancel_before_payment_charges_nothing(saga, sku, inbox, pati
     seed_stock(saga, {mug: 5})
 
     # Inventory held back, so payment cannot be asked to charge before the cancellation reaches it.
-    with saga.paused("inventory"):
+    with held_back(saga, choreographed="inventory", orchestrated="inventory"):
         order_id = place_order(saga, an_order((mug, 2))).body["orderId"]
         cancelled = saga.http("POST", f"/orders/{order_id}/cancel")
         assert cancelled.status == 202, cancelled.body
@@ -173,8 +229,9 @@ def test_a_customer_cancel_after_capture_refunds_and_revokes(saga, sku, inbox, p
     seed_stock(saga, {mug: 5})
     order = an_order((mug, 2))
 
-    # Hold shipping back, as a slow warehouse would, so the order stays paid but unconfirmed.
-    with saga.paused("shipping"):
+    # Hold shipping back, as a slow warehouse would, so the order stays paid but unconfirmed. The
+    # orchestrated saga books the shipment before it awards the points: there the confirmation waits.
+    with held_back(saga, choreographed="shipping", orchestrated="order"):
         order_id = place_order(saga, order).body["orderId"]
         settled_order(saga, order_id, {"PAID"}, patience)
         timeline_with(saga, order_id, ["loyalty.points-awarded"], patience)

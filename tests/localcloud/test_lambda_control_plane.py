@@ -219,3 +219,28 @@ def test_the_suites_worker_switch_pauses_through_the_api_and_refuses_a_function_
     finally:
         switch.set_enabled(sleeper, True)
     assert lambda_client.get_event_source_mapping(UUID=mapping_id)["State"] == "Enabled"
+
+
+def test_reserved_concurrency_zero_throttles_every_invoke_until_deleted(cloud, lambda_client):
+    """PutFunctionConcurrency at 0 is how an operator stops a function being invoked (the e2e suite
+    holds a Step Functions task so): each Invoke is throttled, and Step Functions then retries it."""
+    sleeper = cloud.deployment.function("sleeper").name
+    idle = {"Records": []}
+
+    answer = lambda_client.put_function_concurrency(FunctionName=sleeper, ReservedConcurrentExecutions=0)
+    try:
+        assert _shape(answer) == {"ReservedConcurrentExecutions": 0}
+        assert _shape(lambda_client.get_function_concurrency(FunctionName=sleeper)) == {
+            "ReservedConcurrentExecutions": 0
+        }
+        with pytest.raises(lambda_client.exceptions.TooManyRequestsException) as throttled:
+            lambda_client.invoke(FunctionName=sleeper, Payload=json.dumps(idle))
+        assert throttled.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+        assert lambda_client.get_function(FunctionName=sleeper)["Concurrency"] == {"ReservedConcurrentExecutions": 0}
+    finally:
+        lambda_client.delete_function_concurrency(FunctionName=sleeper)
+
+    assert _shape(lambda_client.get_function_concurrency(FunctionName=sleeper)) == {}
+    assert lambda_client.invoke(FunctionName=sleeper, Payload=json.dumps(idle))["StatusCode"] == 200
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException):
+        lambda_client.put_function_concurrency(FunctionName=sleeper, ReservedConcurrentExecutions=1001)

@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from order.domain import (
+    FAILURE_REASONS,
     CancellationReason,
     CannotCancel,
     Money,
@@ -181,3 +182,14 @@ def test_a_charge_voided_at_the_deadline_cancels_with_reason_timeout():
         CancellationReason.TIMEOUT,
         False,
     )
+
+
+def test_orchestrated_a_steps_failure_is_the_state_machines_to_cancel_the_deadlines_void_is_not():
+    # Were the order worker to cancel on payment.declined first, its order.cancelled would carry
+    # another id than the one the state machine's compensations derived theirs from: every
+    # compensation announced twice.
+    for event_type, reported in FAILURE_REASONS:
+        if (event_type, reported) != ("payment.declined", "DEADLINE_PASSED"):
+            assert reason_for_failure(event_type, reported, orchestrated=True) is None, (event_type, reported)
+    assert reason_for_failure("payment.declined", "DEADLINE_PASSED", orchestrated=True) is CancellationReason.TIMEOUT
+    assert reason_for_failure("payment.declined", "CARD_DECLINED") is CancellationReason.PAYMENT_DECLINED
