@@ -14,7 +14,10 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 WORKSPACE = REPOSITORY / ".mutation"
 SETTINGS = Path(__file__).resolve().parent / "mutmut.toml"
 # What the tests import or read besides lambdas/' packages (the Pulumi program runs under mocks).
-LINKED = ("tests", "contracts", "components", "saga_client", "tools", "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml")
+LINKED = (
+    "tests", "contracts", "components", "saga_client", "tools", "ops", "benchmarks", "localcloud",
+    "__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml",
+)  # fmt: skip
 
 
 def lambda_packages() -> list[Path]:
