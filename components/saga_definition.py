@@ -16,14 +16,20 @@ from components.settings import TaskRetry
 from contracts.catalog import Orchestration, SagaStep
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
-# Lambda's own transient errors as Step Functions reports them, and a task that ran past its
-# TimeoutSeconds: asking again is safe because every task is idempotent by its writes.
+# Lambda's own transient errors as Step Functions reports them, a task that ran past its
+# TimeoutSeconds, and a sandbox that died mid-task (killed, out of memory, past the function's
+# timeout: Lambda names these after the runtime's error, or Lambda.Unknown when it had none). Its
+# side effect may have happened (a charge made, its answer never sent): asking again is safe
+# because every task is idempotent by its writes, and gets the answer the first attempt lost.
 TRANSIENT_ERRORS = (
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
     "States.Timeout",
+    "Lambda.Unknown",
+    "Runtime.ExitError",
+    "Sandbox.Timedout",
 )
 FAILURE_PATH = "$.failure"
 CANCELLED_STATE = "OrderCancelled"
@@ -90,10 +96,12 @@ def saga_definition(
         states[undo_state(step)] = task(step, step.compensation, f"$.{undo_state(step)}", following)
     states[cancel.name] = task(cancel, cancel.action, f"$.{cancel.name}", CANCELLED_STATE)
     states[CONFIRMED_STATE] = {"Type": "Succeed"}
+    # The execution fails with what made it cancel (PaymentDeclined, SagaInputInvalid, ...), so the
+    # execution list says why without opening its history; the order's reason says the same.
     states[CANCELLED_STATE] = {
         "Type": "Fail",
-        "Error": CANCELLED_STATE,
-        "Cause": "A step failed; the steps done were compensated and the order cancelled.",
+        "ErrorPath": f"{FAILURE_PATH}.Error",
+        "CausePath": f"{FAILURE_PATH}.Cause",
     }
     return {
         "Comment": "The order saga, orchestrated: each step a task of its context, compensated in reverse.",

@@ -29,8 +29,11 @@ class EventContract:
         return dataschema_uri(self.type, self.version)
 
 
-# The business failure every orchestrated task may raise: the order was cancelled meanwhile.
+# The business failures every orchestrated task may raise (lambdas/saga_events/tasks.py): the order
+# was cancelled meanwhile; the execution's input breaks the task contract.
 ORDER_CANCELLED = "OrderCancelled"
+SAGA_INPUT_INVALID = "SagaInputInvalid"
+SHARED_FAILURES = (ORDER_CANCELLED, SAGA_INPUT_INVALID)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class SagaStep:
     context: str
     action: str
     compensation: str | None
-    # Named business failures the task raises (besides OrderCancelled): each is caught.
+    # Named business failures the task raises (besides the SHARED_FAILURES): each is caught.
     failures: tuple[str, ...]
     # The context's own transient errors (a lost race, a dependency briefly down): each is retried.
     retry: tuple[str, ...]
@@ -50,7 +53,7 @@ class SagaStep:
 
     @property
     def caught(self) -> tuple[str, ...]:
-        return (*self.failures, ORDER_CANCELLED)
+        return (*self.failures, *SHARED_FAILURES)
 
 
 @dataclass(frozen=True)

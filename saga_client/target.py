@@ -125,9 +125,10 @@ class SagaTarget:
                 lambda_client.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=before)
 
     @contextlib.contextmanager
-    def paused(self, context: str) -> Iterator[None]:
-        """Stop a context's worker from taking messages (they wait in its queue), then restart it."""
-        function = self.outputs[context]["functions"]["worker"]
+    def paused(self, context: str, function_name: str = "worker") -> Iterator[None]:
+        """Stop a context's worker (or another of its functions fed by an event source: the order's
+        `outbox-relay`) from taking messages (they wait in its queue or stream), then restart it."""
+        function = self.outputs[context]["functions"][function_name]
         switch = self.worker_switch or LambdaWorkerSwitch(self.client("lambda"))
         switch.set_enabled(function, False)
         try:

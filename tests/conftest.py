@@ -111,10 +111,37 @@ def running_systems() -> Iterator[RunningSystems]:
     systems.close()
 
 
+# The style of the running system every test not about the style uses: the stack's default,
+# choreography, unless asked (`SAGA_STYLE=orchestration ./run test tests/e2e tests/ops` runs them
+# all on an orchestrated system, as against a deployed orchestrated stack).
+DEFAULT_STYLE = os.environ.get("SAGA_STYLE", "choreography")
+if DEFAULT_STYLE not in SAGA_STYLES:
+    raise pytest.UsageError(f"SAGA_STYLE must be one of {', '.join(SAGA_STYLES)}, not {DEFAULT_STYLE!r}")
+
+
 @pytest.fixture(scope="session")
 def saga(running_systems: RunningSystems) -> SagaTarget:
-    """The choreographed running system (the default style): what every test not about the style uses."""
-    return running_systems.target("choreography")
+    """The running system of the default style: what every test not about the style uses."""
+    return running_systems.target(DEFAULT_STYLE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "choreography_only(reason): the behaviour exists only when the contexts choreograph the saga "
+        "(a step is a queue delivery, a poison message a dead letter); skipped, with the reason, on an "
+        "orchestrated running system or deployed stack",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _only_where_the_behaviour_exists(request: pytest.FixtureRequest) -> None:
+    marker = request.node.get_closest_marker("choreography_only")
+    if marker is None or "saga" not in request.fixturenames:
+        return
+    target = request.getfixturevalue("saga")
+    if target.saga_style != "choreography":
+        pytest.skip(f"choreography only: {marker.kwargs['reason']}")
 
 
 def both_styles() -> list[Any]:
@@ -157,7 +184,7 @@ class SkuFactory:
 def inbox(running_systems: RunningSystems) -> NotificationInbox:
     # Not from `saga`: a module that runs both styles has its own `saga` and `inbox` (a session
     # fixture is computed once, whichever `saga` its first user saw).
-    return running_systems.inbox("choreography")
+    return running_systems.inbox(DEFAULT_STYLE)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

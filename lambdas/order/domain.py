@@ -175,7 +175,8 @@ ALREADY_CANCELLED = "OrderCancelled"
 
 def reason_for_step_failure(error: str) -> CancellationReason | None:
     """The cancellation a failed step calls for; None if the order was cancelled meanwhile. Any
-    other error (a step's retries spent, a crash) means the saga could not finish: TIMEOUT."""
+    other error (a step's retries spent, a crash, an execution input that breaks the task
+    contract: SagaInputInvalid) means the saga could not finish: TIMEOUT."""
     if error == ALREADY_CANCELLED:
         return None
     return STEP_FAILURE_REASONS.get(error, CancellationReason.TIMEOUT)

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from saga_events import new_event
+from saga_events.events import cancellation_id
 from saga_events.sealing import FieldSealer
 
 from order.domain import Order
@@ -66,9 +67,7 @@ def _placed(order: Order, request_id: str, version: int, fields: dict[str, Any],
     )
 
 
-def order_cancelled(
-    order: Order, causation_id: str, detail: str, now: datetime, *, source: str, event_id: str | None = None
-) -> dict[str, Any]:
+def order_cancelled(order: Order, causation_id: str, detail: str, now: datetime, *, source: str) -> dict[str, Any]:
     assert order.cancellation_reason is not None
     return new_event(
         "order.cancelled",
@@ -83,7 +82,7 @@ def order_cancelled(
         correlation_id=order.order_id,
         causation_id=causation_id,
         time=now,
-        event_id=event_id,
+        event_id=cancellation_id(order.order_id),
     )
 
 

@@ -12,10 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
-
-# The version of order.placed the execution starts with: it carries what every task needs, the
-# payment token and the address each encrypted for the one context that reads it.
-STARTING_EVENT = ("order.placed", 3)
+from saga_events.tasks import starts_the_saga
 
 
 class SagaStarter:
@@ -25,7 +22,7 @@ class SagaStarter:
         self._logger = logger
 
     def starts_with(self, event: dict[str, Any]) -> bool:
-        return (event["type"], int(event["dataschema"].rsplit("/v", 1)[1].removesuffix(".json"))) == STARTING_EVENT
+        return starts_the_saga(event)
 
     def start(self, placed: dict[str, Any]) -> str:
         """The execution's ARN (a new one, or the one already started for this order)."""

@@ -46,6 +46,13 @@ class OrderService:
             raise UnknownOrder(f"no order {order_id}")
         return order
 
+    def placed_event_id(self, order_id: str) -> str:
+        """The id of the order.placed this context published for the order (its timeline keeps it)."""
+        placed = [event for event in self.store.timeline(order_id) if event["type"] == "order.placed"]
+        if not placed:
+            raise UnknownOrder(f"no order.placed on the timeline of order {order_id}")
+        return str(placed[-1]["id"])
+
     def record_received(self, event: IntegrationEvent) -> Order:
         """The event on the order's timeline (a repeat rewrites the same item); the order as it is."""
         order = self.store.get(event.data["orderId"])
@@ -73,9 +80,7 @@ class OrderService:
         order = self.order(order_id)
         return self.move_on(order, shipment_scheduled, cause_id) or order
 
-    def cancel(
-        self, order: Order, reason: CancellationReason, cause_id: str, detail: str, *, event_id: str | None = None
-    ) -> Order | None:
+    def cancel(self, order: Order, reason: CancellationReason, cause_id: str, detail: str) -> Order | None:
         """Cancel with the reason (announced through the outbox); None if it was cancelled already,
         or confirmed (too late: nothing to cancel)."""
         try:
@@ -86,9 +91,7 @@ class OrderService:
         if cancelled is None:
             return None
         now = self._clock()
-        self.store.save(
-            cancelled, [order_cancelled(cancelled, cause_id, detail, now, source=self.source, event_id=event_id)], now
-        )
+        self.store.save(cancelled, [order_cancelled(cancelled, cause_id, detail, now, source=self.source)], now)
         self._metrics.add_metric(name="OrdersCancelled", unit=MetricUnit.Count, value=1)
         self._logger.info("order cancelled", extra={"reason": reason.value})
         return cancelled

@@ -30,7 +30,6 @@ SOURCE = os.environ["EVENT_SOURCE"]
 GRACE = timedelta(seconds=int(os.environ["ORDER_DEADLINE_GRACE_SECONDS"]))
 # Orders one run resolves at most, so a run ends well within its timeout; the next run takes the rest.
 ORDERS_PER_RUN = 100
-_EVENT_OF = {OverdueStep.ASK_PAYMENT: "order.deadline-passed", OverdueStep.CANCEL: "order.cancelled"}
 
 
 def resolve(order_id: str, now: datetime, cause: str) -> OverdueStep:
@@ -39,19 +38,19 @@ def resolve(order_id: str, now: datetime, cause: str) -> OverdueStep:
     if order is None:
         return OverdueStep.NOTHING
     step = overdue_step(order, now, GRACE)
-    # One run causes events for many orders: an event's id derives from its cause and type, so the
-    # order joins the cause here, or every order's event of one run would share one id (and be
-    # dropped as repeats by their consumers).
-    event_id = derived_event_id(f"{cause}/{order_id}", _EVENT_OF[step], 1) if step in _EVENT_OF else None
     try:
         if step is OverdueStep.ASK_PAYMENT:
+            # One run causes events for many orders: an event's id derives from its cause and type,
+            # so the order joins the cause here, or every order's event of one run would share one
+            # id (and be dropped as repeats by their consumers). order.cancelled's id is the order's.
+            event_id = derived_event_id(f"{cause}/{order_id}", "order.deadline-passed", 1)
             noted = deadline_passed(order, now)
             store.save(noted, [order_deadline_passed(noted, cause, now, source=SOURCE, event_id=event_id)], now)
         elif step is OverdueStep.CANCEL:
             cancelled = cancel(order, CancellationReason.TIMEOUT)
             assert cancelled is not None, "an open order is cancelled"
             detail = f"not decided by its deadline {order.deadline.isoformat() if order.deadline else ''}"
-            event = order_cancelled(cancelled, cause, detail, now, source=SOURCE, event_id=event_id)
+            event = order_cancelled(cancelled, cause, detail, now, source=SOURCE)
             store.save(cancelled, [event], now)
             metrics.add_metric(name="OrdersTimedOut", unit=MetricUnit.Count, value=1)
     except OrderChanged:

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
-from saga_events.tasks import OrderCancelled, cancellation_cause, placed_event, task_handler
+from saga_events.tasks import OrderCancelled, SagaInputInvalid, placed_event, task_handler
 
 from order.domain import OrderStatus, reason_for_step_failure
 from order.service import OrderService
@@ -40,14 +40,21 @@ def cancel_order(saga: dict[str, Any]) -> dict[str, Any]:
     reason = reason_for_step_failure(error)
     if reason is not None:
         detail = f"{error} in the orchestrated saga: {_message(failure.get('Cause'))}"
-        cancelled = service.cancel(
-            order, reason, placed_event(saga).id, detail, event_id=cancellation_cause(order.order_id).id
-        )
+        cancelled = service.cancel(order, reason, _cause_id(saga), detail)
         order = cancelled or service.order(order.order_id)
     return {
         "status": order.status.value,
         "reason": order.cancellation_reason.value if order.cancellation_reason else None,
     }
+
+
+def _cause_id(saga: dict[str, Any]) -> str:
+    """The order.placed the saga started from; the order's own, from its timeline, when the input's
+    cannot be trusted (nothing of an invalid input is used, not even to name a cause)."""
+    try:
+        return placed_event(saga).id
+    except SagaInputInvalid:
+        return service.placed_event_id(saga["orderId"])
 
 
 def _message(cause: str | None) -> str:

@@ -65,6 +65,15 @@ class IntegrationEvent:
         }
 
 
+def cancellation_id(order_id: str) -> str:
+    """The id of the order's order.cancelled, whoever cancels it (the customer, a participant's
+    failure, the sweeper, the state machine). An order is cancelled once at most (a conditional
+    write from an open status), so the id derives from the order alone and is known before the
+    event exists: a compensation the state machine runs and the one a worker runs on order.cancelled
+    derive their outcome's id from the same cause, and announce one event, not two."""
+    return derived_event_id(f"{order_id}/cancellation", "order.cancelled", 1)
+
+
 def derived_event_id(cause_id: str, event_type: str, version: int) -> str:
     return str(uuid.uuid5(_EVENT_ID_NAMESPACE, f"{cause_id}/{event_type}/v{version}"))
 

@@ -13,6 +13,8 @@ for a compensation).
 
 A business failure is raised as a `BusinessFailure` whose class name is the error name the
 state machine's Catch matches (Lambda reports a Python exception's class name as `errorType`);
+an input that breaks the contract above (an execution started by hand, a stale redrive) is the
+business failure `SagaInputInvalid`, raised before the step acts on any of it;
 a transient error (a lost race, the gateway briefly down) is raised as the context's own
 exception, which the step's Retry names. Anything else fails the task and ends in the same
 compensation path once the retries are spent.
@@ -24,6 +26,7 @@ will publish once they ran carries its id, so a participant that also receives t
 order.cancelled derives the very same outcome ids, and consumers drop the duplicates.
 """
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +34,15 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from saga_events.events import IntegrationEvent, derived_event_id
+from saga_events.errors import InvalidEvent
+from saga_events.events import IntegrationEvent, cancellation_id
+from saga_events.validation import validate_event
 
 Action = Callable[[dict[str, Any]], dict[str, Any]]
+# The event an execution starts from (order/saga_start.py starts one per order's): this version
+# carries what every task needs, the payment token and the address each encrypted for the one
+# context that reads it.
+STARTING_EVENT = ("order.placed", 3)
 
 
 class BusinessFailure(Exception):
@@ -42,6 +51,10 @@ class BusinessFailure(Exception):
 
 class OrderCancelled(BusinessFailure):
     """The order was cancelled meanwhile (the customer, the sweeper): the step did nothing."""
+
+
+class SagaInputInvalid(BusinessFailure):
+    """The execution's input breaks the task contract: no step acts on it, the order is cancelled."""
 
 
 class UnknownAction(ValueError):
@@ -57,12 +70,46 @@ class SagaCause:
 
 
 def placed_event(saga: Mapping[str, Any]) -> IntegrationEvent:
-    return IntegrationEvent.from_cloudevent(saga["placed"])
+    """The saga's order.placed, checked against its contract as a received event is: every step
+    acts on it (a quantity, a price, a token), so nothing of an input that breaks it is used."""
+    placed = saga.get("placed")
+    wanted = f"{STARTING_EVENT[0]} v{STARTING_EVENT[1]}"
+    if not isinstance(placed, dict):
+        raise SagaInputInvalid(f"the execution's input holds no {wanted} event at $.placed")
+    try:
+        validate_event(placed)
+    except InvalidEvent as invalid:
+        raise SagaInputInvalid(f"the execution's input at $.placed: {invalid}") from invalid
+    if not starts_the_saga(placed):
+        raise SagaInputInvalid(f"$.placed is a {placed['type']} event ({placed['dataschema']}), not {wanted}")
+    if placed["data"]["orderId"] != saga["orderId"]:
+        raise SagaInputInvalid(f"$.placed is about order {placed['data']['orderId']}, not {saga['orderId']}")
+    return IntegrationEvent.from_cloudevent(placed)
+
+
+def starts_the_saga(event: Mapping[str, Any]) -> bool:
+    version = int(str(event["dataschema"]).rsplit("/v", 1)[1].removesuffix(".json"))
+    return (event["type"], version) == STARTING_EVENT
+
+
+def _order_id(saga: Any) -> str:
+    """The one field every task needs, even the cancellation of an order whose input is invalid."""
+    order_id = saga.get("orderId") if isinstance(saga, dict) else None
+    if not isinstance(order_id, str) or not _is_uuid(order_id):
+        raise SagaInputInvalid("the execution's input names no order: $.orderId must be the order's id (a UUID)")
+    return order_id
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
 
 
 def cancellation_cause(order_id: str) -> SagaCause:
-    """The id the order's cancellation by the state machine carries, known before it is published."""
-    return SagaCause(derived_event_id(f"orchestrated-{order_id}", "order.cancelled", 1), order_id)
+    """The order's order.cancelled as the cause of a compensation, known before it is published."""
+    return SagaCause(cancellation_id(order_id), order_id)
 
 
 def outcome_of(saga: Mapping[str, Any], step: str) -> dict[str, Any] | None:
@@ -79,7 +126,7 @@ def task_handler(logger: Logger, actions: Mapping[str, Action]) -> Callable[[dic
         action, saga = event["action"], event["saga"]
         if action not in actions:
             raise UnknownAction(f"no task {action!r} here; this context has {sorted(actions)}")
-        logger.append_keys(correlation_id=saga["orderId"], action=action)
+        logger.append_keys(correlation_id=_order_id(saga), action=action)
         try:
             return actions[action](saga)
         except BusinessFailure as failure:

@@ -103,6 +103,8 @@ def test_every_task_state_retries_transient_errors_with_backoff_and_full_jitter(
         assert {"Lambda.ServiceException", "Lambda.TooManyRequestsException", "States.Timeout"} <= set(
             retry["ErrorEquals"]
         ), name
+        # A sandbox that died mid-task, perhaps after its side effect: asked again, never compensated at once.
+        assert {"Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout"} <= set(retry["ErrorEquals"]), name
         assert "States.ALL" not in retry["ErrorEquals"], name  # a business failure is never retried
         assert retry["IntervalSeconds"] >= 1 and retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 2, name
         assert retry["JitterStrategy"] == "FULL", name
@@ -156,6 +158,20 @@ def test_a_step_that_failed_otherwise_is_compensated_too(definition, failed):
     expected = [s.compensation for s in reversed(orchestration.steps[: failed + 1]) if s.compensation]
     assert actions == [*expected, orchestration.cancellation.action]
     assert end == CANCELLED_STATE
+
+
+def test_an_input_that_breaks_the_task_contract_is_caught_as_a_business_failure_at_every_step(definition):
+    for step in orchestration.steps:
+        [business] = [c for c in definition["States"][step.name]["Catch"] if "OrderCancelled" in c["ErrorEquals"]]
+        assert "SagaInputInvalid" in business["ErrorEquals"], step.name
+
+
+def test_a_cancelled_execution_fails_with_the_error_and_cause_that_made_it_cancel(definition):
+    """The execution list says PaymentDeclined or SagaInputInvalid, not a generic error."""
+    fail = definition["States"][CANCELLED_STATE]
+    assert fail == {"Type": "Fail", "ErrorPath": "$.failure.Error", "CausePath": "$.failure.Cause"}
+    for step in orchestration.steps:
+        assert {c["ResultPath"] for c in definition["States"][step.name]["Catch"]} == {"$.failure"}
 
 
 def test_the_confirmation_succeeds(definition):

@@ -26,6 +26,11 @@ CUSTOMER = "customer-ada"
 PARTICIPANTS = ("inventory", "payment", "shipping", "loyalty", "order")
 
 
+class SandboxDied(BaseException):
+    """The function's process ended mid-invocation (killed, out of memory): no Python error reached
+    Lambda, which reports the invocation's error as the runtime's, Runtime.ExitError."""
+
+
 class StandInStepFunctions:
     """Just enough of Step Functions' Task/Retry/Catch/Succeed/Fail for this one definition."""
 
@@ -55,8 +60,8 @@ class StandInStepFunctions:
             try:
                 outcome = module.handle(json.loads(json.dumps(payload)), LambdaContextStub())
             # Whatever the function raised is what Lambda reports; the state machine judges it.
-            except Exception as error:
-                name = type(error).__name__
+            except (Exception, SandboxDied) as error:
+                name = "Runtime.ExitError" if isinstance(error, SandboxDied) else type(error).__name__
                 if name in retry["ErrorEquals"] and attempt <= retry["MaxAttempts"]:
                     self.history.append(f"retry {name}")
                     continue
@@ -92,6 +97,18 @@ def saga(monkeypatch):
 class Saga:
     def __init__(self, cloud: Cloud, api: Any, machine: StandInStepFunctions, stack: Any, workers: dict) -> None:
         self.cloud, self.api, self.machine, self.stack, self.workers = cloud, api, machine, stack, workers
+        self.announced: list[dict[str, Any]] = []
+
+    def published(self) -> list[dict[str, Any]]:
+        """Events put on a bus since the last call; `announced` keeps all of them."""
+        events = self.cloud.published()
+        self.announced += events
+        return events
+
+    def announcements(self, event_type: str) -> set[str]:
+        """The ids of every `event_type` announced so far: one fact, one id."""
+        self.published()
+        return {e["id"] for e in self.announced if e["type"] == event_type}
 
     def customer_cancels(self, order_id: str) -> int:
         """POST /orders/{id}/cancel, then order.cancelled delivered to each participant routed it
@@ -103,7 +120,7 @@ class Saga:
         for event in cancelled:
             for context in ("inventory", "payment", "shipping"):
                 self.deliver(context, event)
-        for refunded in [e for e in self.cloud.published() if e["type"] == "payment.refunded"]:
+        for refunded in [e for e in self.published() if e["type"] == "payment.refunded"]:
             self.deliver("loyalty", refunded)
         return response["statusCode"]
 
@@ -287,6 +304,11 @@ def test_a_customer_cancel_while_the_shipment_is_booked_gives_back_all_that_was_
     assert saga.item("payment-payments", order_id)["status"] == "REFUNDED"
     assert saga.item("shipping-shipments", order_id)["status"] == "CANCELLED"
     assert [e["type"] for e in saga.outbox(order_id)].count("order.cancelled") == 1
+    # The participants compensated on order.cancelled, the state machine's compensations after them
+    # changed nothing more: each compensation is announced once, under the same id both ways.
+    for compensation in ("inventory.released", "payment.refunded", "shipping.cancelled", "loyalty.points-revoked"):
+        assert len(saga.announcements(compensation)) <= 1, compensation
+    assert len(saga.announcements("payment.refunded")) == 1
 
 
 def test_a_customer_cancel_just_before_the_confirmation_is_not_confirmed_over(saga):
@@ -308,6 +330,8 @@ def test_a_customer_cancel_just_before_the_confirmation_is_not_confirmed_over(sa
     assert (saga.on_hand(), saga.charges()) == (5, ["REFUNDED"])
     ledger = saga.cloud.items(saga.table("loyalty-ledger"))
     assert sum(int(item["points"]["N"]) for item in ledger) == 0
+    for compensation in ("inventory.released", "payment.refunded", "shipping.cancelled", "loyalty.points-revoked"):
+        assert len(saga.announcements(compensation)) == 1, compensation
     assert [e["type"] for e in saga.outbox(order_id)].count("order.confirmed") == 0
 
 
@@ -331,3 +355,99 @@ def test_the_order_worker_records_a_booked_shipment_but_leaves_the_confirmation_
     assert end == CONFIRMED_STATE and saga.order(order_id)["status"] == "CONFIRMED"
     timeline = saga.api.handle(http_api_event("GET", f"/orders/{order_id}", customer=CUSTOMER), LambdaContextStub())
     assert "shipping.scheduled" in timeline["body"]
+
+
+def _without_lines(placed: dict[str, Any]) -> None:
+    del placed["data"]["lines"]
+
+
+def _a_quantity_of_minus_two(placed: dict[str, Any]) -> None:
+    # Acted upon, it would put two mugs back on the shelf that nobody returned.
+    placed["data"]["lines"][0]["quantity"] = -2
+
+
+def _another_orders_event(placed: dict[str, Any]) -> None:
+    placed["data"]["orderId"] = str(uuid.uuid4())
+
+
+def _not_order_placed(placed: dict[str, Any]) -> None:
+    placed["type"] = "order.confirmed"
+
+
+INVALID_INPUTS = {
+    "no lines": (_without_lines, "lines"),
+    "a negative quantity": (_a_quantity_of_minus_two, "lines/0/quantity"),
+    "another order's event": (_another_orders_event, "is about order"),
+    "another event type": (_not_order_placed, "order.confirmed"),
+}
+
+
+@pytest.mark.parametrize("problem", INVALID_INPUTS.values(), ids=INVALID_INPUTS.keys())
+def test_an_input_that_breaks_its_schema_acts_on_nothing_and_cancels_the_order_saying_why(saga, problem):
+    """An execution started by hand (or a stale redrive) with an input that is not the order's
+    order.placed v3: no step acts on it, the order is cancelled with its reason, and the execution
+    fails naming the field (the definition's Fail state reports the failure's error and cause)."""
+    break_it, named = problem
+    execution = saga.place()
+    saga.cloud.published()
+    break_it(execution["placed"])
+
+    end, state = saga.machine.run(execution)
+
+    assert end == CANCELLED_STATE
+    assert saga.machine.history == ["ReserveStock", "CancelOrder"]
+    assert state["failure"]["Error"] == "SagaInputInvalid"
+    assert named in json.loads(state["failure"]["Cause"])["errorMessage"]
+    order = saga.order(execution["orderId"])
+    assert (order["status"], order["cancellationReason"]) == ("CANCELLED", "TIMEOUT")
+    [cancelled] = [e for e in saga.outbox(execution["orderId"]) if e["type"] == "order.cancelled"]
+    assert cancelled["data"]["detail"].startswith("SagaInputInvalid") and named in cancelled["data"]["detail"]
+    # Its cause is the order.placed the order published, not whatever the input held.
+    [placed] = [e for e in saga.outbox(execution["orderId"]) if e["type"] == "order.placed"]
+    assert cancelled["causationid"] == placed["id"]
+    assert saga.on_hand() == 5
+    assert saga.cloud.published() == []
+    assert saga.charges() == []
+
+
+def test_an_input_naming_no_order_fails_the_execution_and_changes_nothing(saga):
+    execution = saga.place()
+    saga.cloud.published()
+    before = saga.order(execution["orderId"])
+
+    with pytest.raises(Exception, match="names no order") as failed:
+        saga.machine.run({**execution, "orderId": "not-an-order"})
+
+    assert type(failed.value).__name__ == "SagaInputInvalid"
+    assert saga.machine.history == ["ReserveStock", "CancelOrder"]
+    assert saga.order(execution["orderId"]) == before
+    assert (saga.on_hand(), saga.charges(), saga.cloud.published()) == (5, [], [])
+
+
+def test_a_charge_task_that_dies_after_the_gateway_charged_is_retried_and_charges_once(saga, monkeypatch):
+    """The gateway captures, then the sandbox dies before the task answers (nothing recorded, nothing
+    announced). The state machine retries the crash; the retry's charge, with the same idempotency
+    key, gets the first capture back, and the order is confirmed, charged once."""
+    execution = saga.place()
+    payment = next(m for m in saga.machine.tasks.values() if m.__name__ == "payment.task")
+    gateway = payment.service.gateway
+    charge = gateway.charge
+    charged: list[str] = []
+
+    def charge_then_die(*args: Any, **kwargs: Any) -> Any:
+        outcome = charge(*args, **kwargs)
+        charged.append(type(outcome).__name__)
+        if len(charged) == 1:
+            raise SandboxDied()
+        return outcome
+
+    monkeypatch.setattr(gateway, "charge", charge_then_die)
+
+    end, _ = saga.machine.run(execution)
+
+    assert end == CONFIRMED_STATE
+    assert "retry Runtime.ExitError" in saga.machine.history
+    assert charged == ["Captured", "Captured"]
+    assert saga.charges() == ["CAPTURED"]
+    assert saga.item("payment-payments", execution["orderId"])["status"] == "CAPTURED"
+    assert saga.order(execution["orderId"])["status"] == "CONFIRMED"
