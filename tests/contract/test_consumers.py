@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
@@ -133,10 +134,9 @@ class Consumer:
         return declared_stack().worker(self.context).environment[variable]
 
 
-@pytest.fixture(scope="module")
-def consumer(request) -> Iterator[Consumer]:
-    """One context's worker, deployed once for all its tests; each example starts from `reset()`."""
-    context = request.param
+@contextmanager
+def deployed(context: str) -> Iterator[Consumer]:
+    """One context's worker against moto, as the Pulumi program declares it."""
     stack = declared_stack()
     worker = stack.worker(context)
     with pytest.MonkeyPatch.context() as monkeypatch, mocked_cloud(monkeypatch) as cloud:
@@ -146,6 +146,42 @@ def consumer(request) -> Iterator[Consumer]:
             cloud.create_field_key(alias)
         api = cloud.deploy(stack.function("order.api.handle"), stack, monkeypatch) if context == "order" else None
         yield Consumer(context, cloud, module, stack.tables_of(worker), api)
+
+
+class Deployments:
+    """The context deployed last, kept for the tests that follow it; another context replaces it.
+
+    A module-scoped parametrised fixture would not do: a parametrisation that names plain values
+    besides the fixture is function-scoped, and that scope overrides the fixture's, so pytest would
+    deploy the context again for every test (and `scope="module"` makes it reorder the tests and
+    interleave the contexts)."""
+
+    def __init__(self) -> None:
+        self._current: Consumer | None = None
+        self._teardown = ExitStack()
+
+    def of(self, context: str) -> Consumer:
+        if self._current is None or self._current.context != context:
+            self.close()
+            self._current = self._teardown.enter_context(deployed(context))
+        return self._current
+
+    def close(self) -> None:
+        self._current = None
+        self._teardown.close()
+
+
+@pytest.fixture(scope="module")
+def deployments() -> Iterator[Deployments]:
+    kept = Deployments()
+    yield kept
+    kept.close()
+
+
+@pytest.fixture
+def consumer(request, deployments: Deployments) -> Consumer:
+    """One context's worker, deployed once for all its tests; each example starts from `reset()`."""
+    return deployments.of(request.param)
 
 
 # --- generating valid events --------------------------------------------------------------------
