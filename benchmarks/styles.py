@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,10 @@ class StyleRun:
     by_function: dict[str, float]
     transitions: float  # state transitions, per order
     priced: list[Summary]  # one order of each PRICED scenario, by the cost model
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StyleRun:
+        return cls(**{**data, "priced": [Summary.from_json(s) for s in data["priced"]]})
 
 
 @contextmanager
@@ -222,7 +226,7 @@ def cost_table(runs: list[StyleRun]) -> list[str]:
     present = {component for _, summary in columns for component in summary.usd}
     components = [*COST_ROWS, *sorted((set(COMPONENTS) | present) - set(COST_ROWS))]
     return [
-        _row("$ per million orders", [f"{style}, {summary.status.lower()}" for style, summary in columns]),
+        _row("$ per million orders", [_heading(style, summary) for style, summary in columns]),
         _row("---", ["---:" for _ in columns]),
         *[_row(c, [f"${summary.usd.get(c, 0.0):.2f}" for _, summary in columns]) for c in components],
         _row("**total**", [f"**${summary.total:.2f}**" for _, summary in columns]),
@@ -232,10 +236,27 @@ def cost_table(runs: list[StyleRun]) -> list[str]:
 def count_table(runs: list[StyleRun]) -> list[str]:
     columns = _columns(runs)
     return [
-        _row("one order asks", [f"{style}, {summary.status.lower()}" for style, summary in columns]),
+        _row("one order asks", [_heading(style, summary) for style, summary in columns]),
         _row("---", ["---:" for _ in columns]),
         *[_row(name, [f"{summary.counts.get(name, 0):.3g}" for _, summary in columns]) for name in COUNT_ROWS],
     ]
+
+
+def difference(runs: list[StyleRun], scenario: str) -> str:
+    """What the second style's order costs more (+) or less (-) than the first's, component by
+    component, largest first: where the styles part."""
+    first, second = (next(s for s in r.priced if s.scenario == scenario) for r in runs[:2])
+    changes = {c: second.usd.get(c, 0.0) - first.usd.get(c, 0.0) for c in {*first.usd, *second.usd}}
+    named = [
+        f"{c} {change:+.2f}"
+        for c, change in sorted(changes.items(), key=lambda kv: -abs(kv[1]))
+        if abs(change) >= 0.005
+    ]
+    return f"{', '.join(named)}; in all {second.total - first.total:+.2f}"
+
+
+def _heading(style: str, summary: Summary) -> str:
+    return f"{style}, {summary.scenario} ({summary.status})"
 
 
 def _columns(runs: list[StyleRun]) -> list[tuple[str, Summary]]:
@@ -268,6 +289,7 @@ def table(runs: list[StyleRun], concurrency: int, stack: str) -> str:
     ]
     price_rows = [f"| {name} | {price.describe()} | {price.cited()} |" for name, price in PRICES]
     scenarios = " and ".join(f"*{s.title}* ({_lines_of(s.lines)})" for s in PRICED)
+    differences = "; ".join(f"*{s.title}*: {difference(runs, s.title)}" for s in PRICED)
     return f"""## Measured
 
 Stack `{stack}` (`Pulumi.{stack}.yaml`), deployed once per style. {runs[0].orders} orders per style, {concurrency}
@@ -278,8 +300,8 @@ polls.
 
 ## Cost per million orders, by component
 
-After those orders, on the same warm deployment, one order of each of the demo's {scenarios} played
-alone and priced by the cost model of docs/performance.md (`benchmarks/cost`): every request it made
+After those orders, on the same warm deployment, one order of each of the demo's saga paths
+{scenarios}, played alone and priced by the cost model of docs/performance.md (`benchmarks/cost`): every request it made
 of AWS counted by kind from moto's request recorder, the functions' metrics and log bytes, the event
 log and, under orchestration, the execution's history (each state entered and each retry is a
 billed transition) and its log. Lambda duration is the CPU time the warm instances spent on the order
@@ -290,6 +312,8 @@ context's queue, its receives and deletes; a declined order's figure includes it
 Prices: AWS list prices, {prices.REGION}, on demand, no free tier.
 
 {chr(10).join(cost_table(runs))}
+
+{runs[1].style.capitalize()} against {runs[0].style}, $ per million orders: {differences}.
 
 {chr(10).join(count_table(runs))}
 
@@ -341,12 +365,23 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--stack", default="prod", help="the stack deployed (prod: docs/performance.md's)")
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.relative_to(PROJECT_DIR)}")
+    parser.add_argument("--save", type=Path, help="keep the run's figures as JSON")
+    parser.add_argument("--load", type=Path, help="no run: the figures a --save kept, written again")
     args = parser.parse_args()
 
-    # An embedded cloud of its own: a `./run up` of the same stack keeps running beside it.
-    os.environ.setdefault(INSTANCE_VARIABLE, "styles")
-    runs = [run(style, args.orders, args.concurrency, args.stack) for style in SAGA_STYLES]
-    body = table(runs, args.concurrency, args.stack)
+    if args.load:
+        saved = json.loads(args.load.read_text())
+        runs = [StyleRun.from_json(entry) for entry in saved["runs"]]
+        concurrency, stack = saved["concurrency"], saved["stack"]
+    else:
+        # An embedded cloud of its own: a `./run up` of the same stack keeps running beside it.
+        os.environ.setdefault(INSTANCE_VARIABLE, "styles")
+        runs = [run(style, args.orders, args.concurrency, args.stack) for style in SAGA_STYLES]
+        concurrency, stack = args.concurrency, args.stack
+    if args.save:
+        saved = {"concurrency": concurrency, "stack": stack, "runs": [asdict(r) for r in runs]}
+        args.save.write_text(json.dumps(saved, indent=2) + "\n")
+    body = table(runs, concurrency, stack)
     print(body)
     if args.write_docs:
         write_section("styles", body + "\n" + OPERATOR_VIEW, doc=DOC, preamble=_PREAMBLE)

@@ -1,6 +1,7 @@
 """The cost model under either saga style: routing by style, billed transitions, the side-by-side table."""
 
 import json
+from dataclasses import asdict
 
 from benchmarks.cost import prices
 from benchmarks.cost.dynamodb_units import UnitCounter
@@ -8,7 +9,7 @@ from benchmarks.cost.executions import billed_transitions
 from benchmarks.cost.report import Summary
 from benchmarks.cost.usage import Measurement, forwarded_to, price_order
 from benchmarks.soak.recording import RecordedRequest
-from benchmarks.styles import StyleRun, cost_table
+from benchmarks.styles import StyleRun, cost_table, difference
 from contracts import load_catalog
 
 GLOBAL_BUS = "saga-global"
@@ -83,11 +84,12 @@ def test_each_state_entered_and_each_retry_of_a_task_is_a_billed_transition():
     assert billed_transitions([]) == 0
 
 
-def test_the_side_by_side_cost_table_shows_every_component_and_totals_them():
-    def run(style: str, usd: dict[str, float]) -> StyleRun:
-        summary = Summary("happy path", "CONFIRMED", usd, {})
-        return StyleRun(style, 1, 1.0, 1.0, 7.0, 5.0, 12.0, {}, 6.0, [summary])
+def run(style: str, usd: dict[str, float]) -> StyleRun:
+    summary = Summary("happy path", "CONFIRMED", usd, {"state transitions": 6.0})
+    return StyleRun(style, 1, 1.0, 1.0, 7.0, 5.0, 12.0, {"order-api-fn": 1.0}, 6.0, [summary])
 
+
+def test_the_side_by_side_cost_table_shows_every_component_and_totals_them():
     choreography = run("choreography", {"Lambda requests": 3.0, "SQS": 13.2})
     orchestration = run("orchestration", {"Lambda requests": 2.6, "Step Functions": 0.2, "X-Ray": 0.5})
 
@@ -97,3 +99,18 @@ def test_the_side_by_side_cost_table_shows_every_component_and_totals_them():
     assert rows["SQS"] == "| SQS | $13.20 | $0.00 |"
     assert "X-Ray" in rows  # a component the table's order does not name is still shown
     assert rows["**total**"] == "| **total** | **$16.20** | **$3.30** |"
+
+
+def test_the_difference_names_what_moved_largest_first_and_leaves_out_what_did_not():
+    choreography = run("choreography", {"Lambda requests": 3.0, "SQS": 13.2, "EventBridge": 17.0})
+    orchestration = run("orchestration", {"Lambda requests": 3.0, "SQS": 6.0, "Step Functions": 150.0})
+
+    assert difference([choreography, orchestration], "happy path") == (
+        "Step Functions +150.00, EventBridge -17.00, SQS -7.20; in all +125.80"
+    )
+
+
+def test_a_saved_run_reads_back_as_it_was():
+    saved = run("orchestration", {"Step Functions": 150.0})
+
+    assert StyleRun.from_json(json.loads(json.dumps(asdict(saved)))) == saved
