@@ -292,23 +292,27 @@ def table(runs: list[StyleRun], concurrency: int, stack: str) -> str:
     differences = "; ".join(f"*{s.title}*: {difference(runs, s.title)}" for s in PRICED)
     return f"""## Measured
 
-Stack `{stack}` (`Pulumi.{stack}.yaml`), deployed once per style. {runs[0].orders} orders per style, {concurrency}
-at a time, after a warm-up; one run each. Invocations count the API's POST, not the client's status
-polls.
+Stack `{stack}` (`Pulumi.{stack}.yaml`), deployed once per style.
+{runs[0].orders} orders per style, {concurrency} at a time, after a warm-up; one run each. Invocations count the
+API's POST, not the client's status polls.
 
 {chr(10).join(lines)}
 
 ## Cost per million orders, by component
 
 After those orders, on the same warm deployment, one order of each of the demo's saga paths
-{scenarios}, played alone and priced by the cost model of docs/performance.md (`benchmarks/cost`): every request it made
-of AWS counted by kind from moto's request recorder, the functions' metrics and log bytes, the event
-log and, under orchestration, the execution's history (each state entered and each retry is a
-billed transition) and its log. Lambda duration is the CPU time the warm instances spent on the order
-plus each AWS request at an assumed in-region latency (DynamoDB 5 ms; EventBridge, SNS and Step
-Functions' StartExecution 20 ms; KMS 10 ms), at the stack's configured memory; EventBridge counts each
-event published and each forward to a context's bus (as the style routes them); SQS the sends to a
-context's queue, its receives and deletes; a declined order's figure includes its compensations.
+{scenarios},
+played alone and priced by the cost model of docs/performance.md (`benchmarks/cost`): every request
+it made of AWS counted by kind from moto's request recorder, the functions' metrics and log bytes,
+the event log and, under orchestration, the execution's history (each state entered and each retry
+is a billed transition) and its log. Lambda duration is the CPU time the warm instances spent on the
+order plus each AWS request at an assumed in-region latency (DynamoDB 5 ms; EventBridge, SNS and
+Step Functions' StartExecution 20 ms; KMS 10 ms), at the stack's configured memory; EventBridge
+counts each event published and each forward to a context's bus (as the style routes them); SQS the
+sends to a context's queue, its receives and deletes; a declined order's figure includes its
+compensations. One order each: two messages that share a batch, or an instance that opens a data
+key, move a figure by a dollar or so. The state machine is Standard (exactly-once execution, its
+history kept 90 days); Express bills by request and duration instead and is not measured here.
 Prices: AWS list prices, {prices.REGION}, on demand, no free tier.
 
 {chr(10).join(cost_table(runs))}
