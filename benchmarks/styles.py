@@ -1,12 +1,15 @@
 """Choreography against orchestration: one run of each saga style on the embedded cloud, side by side.
 
-Deploys the dev stack once per style (`sagaStyle`), places N happy-path orders a few at a time, and
+Deploys the stack once per style (`sagaStyle`), places N happy-path orders a few at a time, and
 counts what each order took: POST → CONFIRMED (p50, p95), the events on the global bus and the
 bus-to-bus forwards its rules made of them, the function invocations, and the state machine's
-transitions (retries included, as Step Functions bills them). From those counts, the list-price
-cost per million orders (benchmarks/cost/prices.py). Writes docs/choreography-vs-orchestration.md.
+transitions (retries included, as Step Functions bills them). Then, on the same warm deployment,
+one confirmed and one declined-payment order (demo.scenarios) each recorded and priced by the cost
+model (benchmarks/cost: every AWS request by kind, at the list prices of benchmarks/cost/prices.py),
+so each style's whole cost per million orders reads by component. Writes
+docs/choreography-vs-orchestration.md.
 
-    .venv/bin/python -m benchmarks.styles [--orders 20] [--concurrency 2] [--write-docs]
+    .venv/bin/python -m benchmarks.styles [--orders 20] [--concurrency 2] [--stack prod] [--write-docs]
 """
 
 from __future__ import annotations
@@ -17,18 +20,22 @@ import os
 import statistics
 import time
 import uuid
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.cost import prices
+from benchmarks.cost import executions, prices
+from benchmarks.cost.playing import STOCK, play_and_price, record_requests
+from benchmarks.cost.report import COMPONENTS, PRICES, Summary
+from benchmarks.cost.usage import forwarded_to
 from benchmarks.report import write_section
 from components.settings import SAGA_STYLE_CONFIG_KEY, SAGA_STYLES
 from contracts import load_catalog
+from demo.scenarios import SCENARIOS
+from localcloud.provisioning.deployment import INSTANCE_VARIABLE
 from saga_client import SagaTarget
 from saga_client.operations import event_log, first_of_each, get_order, place_order, seed_stock
 from saga_client.orders import order_request
@@ -36,6 +43,38 @@ from saga_client.orders import order_request
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DOC = PROJECT_DIR / "docs" / "choreography-vs-orchestration.md"
 SKU = "STYLES-MUG"
+# The orders priced per style: a confirmed one, and one whose payment is declined (its compensations).
+PRICED = tuple(s for s in SCENARIOS if s.title in ("happy path", "payment declined"))
+# The cost rows' order; any component the cost model adds later is shown after them.
+COST_ROWS = (
+    "Lambda requests",
+    "Lambda duration",
+    "EventBridge",
+    "EventBridge archive",
+    "SQS",
+    "DynamoDB writes",
+    "DynamoDB reads",
+    "CloudWatch Logs",
+    "API Gateway",
+    "SNS",
+    "KMS",
+    "Step Functions",
+)
+# Counts of the cost model shown per priced order (the rest are in docs/performance.md).
+COUNT_ROWS = (
+    "Lambda invocations",
+    "Lambda GB-seconds priced",
+    "events published",
+    "bus-to-bus forwards",
+    "SQS requests",
+    "DynamoDB write units",
+    "DynamoDB read units",
+    "log KB (functions)",
+    "log KB (event log)",
+    "log KB (execution log)",
+    "API requests",
+    "state transitions",
+)
 _PREAMBLE = """# Choreography or orchestration
 
 The same six contexts, services and events, run both ways (`sagaStyle`, docs/orchestration.md).
@@ -56,19 +95,19 @@ class StyleRun:
     invocations: float  # function invocations, per order
     by_function: dict[str, float]
     transitions: float  # state transitions, per order
+    priced: list[Summary]  # one order of each PRICED scenario, by the cost model
 
-    def cost_per_million(self) -> dict[str, float]:
-        million = 1_000_000
-        return {
-            "Lambda requests": prices.LAMBDA_REQUEST.of(self.invocations * million),
-            "EventBridge events": prices.EVENTBRIDGE_EVENT.of((self.events + self.forwards) * million),
-            "Step Functions transitions": prices.STEP_FUNCTIONS_TRANSITION.of(self.transitions * million),
-        }
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StyleRun:
+        return cls(**{**data, "priced": [Summary.from_json(s) for s in data["priced"]]})
 
 
 @contextmanager
-def deployed(style: str) -> Iterator[Any]:
+def deployed(style: str, stack: str) -> Iterator[tuple[Any, Path]]:
+    """The stack deployed in this style on a fresh embedded cloud, and where moto records requests."""
     from localcloud import EmbeddedCloud
+
+    recording_path = record_requests(PROJECT_DIR, stack)
 
     before = os.environ.get("PULUMI_CONFIG")
     # As the Pulumi CLI hands config to a program; the deploy (a subprocess) reads it at start.
@@ -76,14 +115,14 @@ def deployed(style: str) -> Iterator[Any]:
         {**json.loads(before or "{}"), f"order-saga:{SAGA_STYLE_CONFIG_KEY}": style}
     )
     try:
-        cloud = EmbeddedCloud.start(PROJECT_DIR, stack="dev")
+        cloud = EmbeddedCloud.start(PROJECT_DIR, stack=stack)
     finally:
         if before is None:
             os.environ.pop("PULUMI_CONFIG", None)
         else:
             os.environ["PULUMI_CONFIG"] = before
     with cloud:
-        yield cloud
+        yield cloud, recording_path
 
 
 def confirm(saga: SagaTarget) -> tuple[str, float, int]:
@@ -131,33 +170,22 @@ def quiet(cloud: Any, seconds: float = 3.0, timeout: float = 60.0) -> dict[str, 
 
 def transitions(saga: SagaTarget, order_id: str) -> int:
     """What Step Functions bills for the order's execution: each state entered, and each retry."""
-    orchestrator = saga.outputs.get("orchestrator")
-    if not orchestrator:
-        return 0
-    arn = orchestrator["stateMachineArn"].replace(":stateMachine:", ":execution:") + f":{order_id}"
-    events: list[dict[str, Any]] = []
-    for page in saga.client("stepfunctions").get_paginator("get_execution_history").paginate(executionArn=arn):
-        events += page["events"]
-    kinds = Counter(event["type"] for event in events)
-    entered = sum(count for kind, count in kinds.items() if kind.endswith("StateEntered"))
-    retries = kinds["LambdaFunctionScheduled"] + kinds["TaskScheduled"] - kinds["TaskStateEntered"]
-    return entered + max(0, retries)
+    return executions.billed_transitions(executions.history(saga, order_id))
 
 
 def forwards_of(events: list[dict[str, Any]], style: str) -> int:
     """How many context buses the global bus forwarded these events to, as the style routes them."""
     catalog = load_catalog()
-    routed = {context: {(e.type, e.version) for e in catalog.routed_to(context, style)} for context in catalog.contexts}
     total = 0
     for event in events:
         version = int(event["dataschema"].rsplit("/", 1)[1].removesuffix(".json").removeprefix("v"))
-        total += sum((event["type"], version) in keys for keys in routed.values())
+        total += len(forwarded_to(catalog, event["type"], version, style))
     return total
 
 
-def run(style: str, orders: int, concurrency: int) -> StyleRun:
+def run(style: str, orders: int, concurrency: int, stack: str) -> StyleRun:
     started = time.monotonic()
-    with deployed(style) as cloud:
+    with deployed(style, stack) as (cloud, recording_path):
         print(f"{style}: embedded cloud up in {time.monotonic() - started:.1f}s", flush=True)
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
         seed_stock(saga, {SKU: (orders + concurrency) * 2})
@@ -175,6 +203,9 @@ def run(style: str, orders: int, concurrency: int) -> StyleRun:
         api = cloud.deployment.function(saga.outputs["order"]["functions"]["api"]).logical_name
         invoked[api] -= sum(polls for _, _, polls in confirmed)
         by_function = {name: count / orders for name, count in invoked.items()}
+        # Every instance those orders needed is warm: the priced orders carry no cold start.
+        seed_stock(saga, STOCK)
+        priced = [Summary.of(usage) for usage in play_and_price(cloud, saga, recording_path, PRICED)]
         return StyleRun(
             style=style,
             orders=orders,
@@ -185,57 +216,121 @@ def run(style: str, orders: int, concurrency: int) -> StyleRun:
             invocations=sum(by_function.values()),
             by_function={name: count for name, count in sorted(by_function.items()) if count},
             transitions=statistics.mean(transitions(saga, order_id) for order_id, _, _ in confirmed),
+            priced=priced,
         )
 
 
-def table(runs: list[StyleRun], concurrency: int) -> str:
-    def row(label: str, cells: list[str]) -> str:
-        return f"| {label} | " + " | ".join(cells) + " |"
+def cost_table(runs: list[StyleRun]) -> list[str]:
+    """$ per million orders by component: one column per style and priced order, and the total."""
+    columns = _columns(runs)
+    present = {component for _, summary in columns for component in summary.usd}
+    components = [*COST_ROWS, *sorted((set(COMPONENTS) | present) - set(COST_ROWS))]
+    return [
+        _row("$ per million orders", [_heading(style, summary) for style, summary in columns]),
+        _row("---", ["---:" for _ in columns]),
+        *[_row(c, [f"${summary.usd.get(c, 0.0):.2f}" for _, summary in columns]) for c in components],
+        _row("**total**", [f"**${summary.total:.2f}**" for _, summary in columns]),
+    ]
 
-    costs = [r.cost_per_million() for r in runs]
+
+def count_table(runs: list[StyleRun]) -> list[str]:
+    columns = _columns(runs)
+    return [
+        _row("one order asks", [_heading(style, summary) for style, summary in columns]),
+        _row("---", ["---:" for _ in columns]),
+        *[_row(name, [f"{summary.counts.get(name, 0):.3g}" for _, summary in columns]) for name in COUNT_ROWS],
+    ]
+
+
+def difference(runs: list[StyleRun], scenario: str) -> str:
+    """What the second style's order costs more (+) or less (-) than the first's, component by
+    component, largest first: where the styles part."""
+    first, second = (next(s for s in r.priced if s.scenario == scenario) for r in runs[:2])
+    changes = {c: second.usd.get(c, 0.0) - first.usd.get(c, 0.0) for c in {*first.usd, *second.usd}}
+    named = [
+        f"{c} {change:+.2f}"
+        for c, change in sorted(changes.items(), key=lambda kv: -abs(kv[1]))
+        if abs(change) >= 0.005
+    ]
+    return f"{', '.join(named)}; in all {second.total - first.total:+.2f}"
+
+
+def _heading(style: str, summary: Summary) -> str:
+    return f"{style}, {summary.scenario} ({summary.status})"
+
+
+def _columns(runs: list[StyleRun]) -> list[tuple[str, Summary]]:
+    """Each priced order of each style, the styles side by side for each scenario."""
+    return [(run.style, run.priced[index]) for index in range(len(runs[0].priced)) for run in runs]
+
+
+def _row(label: str, cells: list[str]) -> str:
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def table(runs: list[StyleRun], concurrency: int, stack: str) -> str:
+    confirmed = [next(s for s in r.priced if s.status == "CONFIRMED") for r in runs]
     lines = [
-        row("per happy-path order", [r.style for r in runs]),
-        row("---", ["---:" for _ in runs]),
-        row("POST → CONFIRMED p50", [f"{r.p50:.2f} s" for r in runs]),
-        row("POST → CONFIRMED p95", [f"{r.p95:.2f} s" for r in runs]),
-        row("events on the global bus", [f"{r.events:.1f}" for r in runs]),
-        row("their forwards to a context's bus", [f"{r.forwards:.1f}" for r in runs]),
-        row("function invocations", [f"{r.invocations:.1f}" for r in runs]),
-        row("state transitions", [f"{r.transitions:.1f}" for r in runs]),
-        *[row(f"{name}, per million orders", [f"${c[name]:.2f}" for c in costs]) for name in costs[0]],
-        row("**these, per million orders**", [f"**${sum(c.values()):.2f}**" for c in costs]),
+        _row("per happy-path order", [r.style for r in runs]),
+        _row("---", ["---:" for _ in runs]),
+        _row("POST → CONFIRMED p50", [f"{r.p50:.2f} s" for r in runs]),
+        _row("POST → CONFIRMED p95", [f"{r.p95:.2f} s" for r in runs]),
+        _row("events on the global bus", [f"{r.events:.1f}" for r in runs]),
+        _row("their forwards to a context's bus", [f"{r.forwards:.1f}" for r in runs]),
+        _row("function invocations", [f"{r.invocations:.1f}" for r in runs]),
+        _row("state transitions", [f"{r.transitions:.1f}" for r in runs]),
+        _row("**AWS cost per million confirmed orders**", [f"**${s.total:.2f}**" for s in confirmed]),
     ]
     functions = sorted({name for r in runs for name in r.by_function})
     invoked = [
-        row("invocations per order", [r.style for r in runs]),
-        row("---", ["---:" for _ in runs]),
-        *[row(name, [f"{r.by_function.get(name, 0):.1f}" for r in runs]) for name in functions],
+        _row("invocations per order", [r.style for r in runs]),
+        _row("---", ["---:" for _ in runs]),
+        *[_row(name, [f"{r.by_function.get(name, 0):.1f}" for r in runs]) for name in functions],
     ]
-    price_notes = "\n".join(
-        f"- {p.describe()} ({p.source})"
-        for p in (prices.LAMBDA_REQUEST, prices.EVENTBRIDGE_EVENT, prices.STEP_FUNCTIONS_TRANSITION)
-    )
+    price_rows = [f"| {name} | {price.describe()} | {price.cited()} |" for name, price in PRICES]
+    scenarios = " and ".join(f"*{s.title}* ({_lines_of(s.lines)})" for s in PRICED)
+    differences = "; ".join(f"*{s.title}*: {difference(runs, s.title)}" for s in PRICED)
     return f"""## Measured
 
-{runs[0].orders} orders per style, {concurrency} at a time, after a warm-up; one run each. Invocations
-count the API's POST, not the client's status polls.
+Stack `{stack}` (`Pulumi.{stack}.yaml`), deployed once per style.
+{runs[0].orders} orders per style, {concurrency} at a time, after a warm-up; one run each. Invocations count the
+API's POST, not the client's status polls.
 
 {chr(10).join(lines)}
 
-Prices: AWS list prices, {prices.REGION}, on demand, no free tier, looked up {prices.LOOKED_UP}
-(Step Functions 2026-12-03):
+## Cost per million orders, by component
 
-{price_notes}
+After those orders, on the same warm deployment, one order of each of the demo's saga paths
+{scenarios},
+played alone and priced by the cost model of docs/performance.md (`benchmarks/cost`): every request
+it made of AWS counted by kind from moto's request recorder, the functions' metrics and log bytes,
+the event log and, under orchestration, the execution's history (each state entered and each retry
+is a billed transition) and its log. Lambda duration is the CPU time the warm instances spent on the
+order plus each AWS request at an assumed in-region latency (DynamoDB 5 ms; EventBridge, SNS and
+Step Functions' StartExecution 20 ms; KMS 10 ms), at the stack's configured memory; EventBridge
+counts each event published and each forward to a context's bus (as the style routes them); SQS the
+sends to a context's queue, its receives and deletes; a declined order's figure includes its
+compensations. One order each: two messages that share a batch, or an instance that opens a data
+key, move a figure by a dollar or so. The state machine is Standard (exactly-once execution, its
+history kept 90 days); Express bills by request and duration instead and is not measured here.
+Prices: AWS list prices, {prices.REGION}, on demand, no free tier.
 
-The cost rows price only what differs in kind between the styles: Lambda requests, EventBridge
-events (each event published on the global bus, and each forward to a context's bus, is billed as a
-custom event) and state transitions. Lambda duration, DynamoDB, SQS and logs are priced for the
-choreographed order by `benchmarks/cost` (docs/performance.md); the orchestrated order does the same
-writes through the same services, while its steps are synchronous invocations instead of queue
-receives.
+{chr(10).join(cost_table(runs))}
+
+{runs[1].style.capitalize()} against {runs[0].style}, $ per million orders: {differences}.
+
+{chr(10).join(count_table(runs))}
+
+| price | list price | source |
+|---|---|---|
+{chr(10).join(price_rows)}
 
 {chr(10).join(invoked)}
 """
+
+
+def _lines_of(lines: tuple[tuple[str, int], ...]) -> str:
+    return ", ".join(f"{quantity} {sku}" for sku, quantity in lines)
 
 
 OPERATOR_VIEW = """## What an operator sees when an order fails
@@ -269,14 +364,28 @@ OPERATOR_VIEW = """## What an operator sees when an order fails
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--stack", default="prod", help="the stack deployed (prod: docs/performance.md's)")
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite {DOC.relative_to(PROJECT_DIR)}")
+    parser.add_argument("--save", type=Path, help="keep the run's figures as JSON")
+    parser.add_argument("--load", type=Path, help="no run: the figures a --save kept, written again")
     args = parser.parse_args()
 
-    runs = [run(style, args.orders, args.concurrency) for style in SAGA_STYLES]
-    body = table(runs, args.concurrency)
+    if args.load:
+        saved = json.loads(args.load.read_text())
+        runs = [StyleRun.from_json(entry) for entry in saved["runs"]]
+        concurrency, stack = saved["concurrency"], saved["stack"]
+    else:
+        # An embedded cloud of its own: a `./run up` of the same stack keeps running beside it.
+        os.environ.setdefault(INSTANCE_VARIABLE, "styles")
+        runs = [run(style, args.orders, args.concurrency, args.stack) for style in SAGA_STYLES]
+        concurrency, stack = args.concurrency, args.stack
+    if args.save:
+        saved = {"concurrency": concurrency, "stack": stack, "runs": [asdict(r) for r in runs]}
+        args.save.write_text(json.dumps(saved, indent=2) + "\n")
+    body = table(runs, concurrency, stack)
     print(body)
     if args.write_docs:
         write_section("styles", body + "\n" + OPERATOR_VIEW, doc=DOC, preamble=_PREAMBLE)

@@ -16,21 +16,15 @@ import json
 import os
 from pathlib import Path
 
-from benchmarks.cost.dynamodb_units import UnitCounter
-from benchmarks.cost.playing import measure
+from benchmarks.cost.playing import STOCK, measure, play_and_price, record_requests
 from benchmarks.cost.report import CONFIRMED_PATH, Summary, detail, lines, markdown, summaries_from_json
-from benchmarks.cost.usage import OrderUsage, price_order
 from benchmarks.report import write_section
-from benchmarks.soak.recording import RECORDING_VARIABLE
-from contracts import load_catalog
 from demo.scenarios import SCENARIOS
-from localcloud.provisioning.deployment import INSTANCE_VARIABLE, state_dir
+from localcloud.provisioning.deployment import INSTANCE_VARIABLE
 from saga_client import SagaTarget
 from saga_client.operations import seed_stock
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-# Enough of the demo's SKUs for the warm-up and every path, but still too little tea for "out of stock".
-STOCK = {"MUG-RED": 100, "TEA-EARL-GREY": 3}
 WARM_UP_ORDERS = 2
 
 
@@ -44,26 +38,14 @@ def main() -> None:
     args = parser.parse_args()
 
     os.environ.setdefault(INSTANCE_VARIABLE, "cost")
-    directory = state_dir(PROJECT_DIR, args.stack)
-    directory.mkdir(parents=True, exist_ok=True)
-    recording_path = directory / "moto-recording.jsonl"
-    # moto reads it when it starts: set before the embedded cloud starts its moto server.
-    os.environ[RECORDING_VARIABLE] = str(recording_path)
+    recording_path = record_requests(PROJECT_DIR, args.stack)
 
     from localcloud import EmbeddedCloud
 
-    usages: list[OrderUsage] = []
     with EmbeddedCloud.start(PROJECT_DIR, stack=args.stack) as cloud:
         assert cloud.deployment is not None
         saga = SagaTarget.for_emulator(cloud.outputs, cloud.endpoint_url)
         seed_stock(saga, STOCK)
-        catalog = load_catalog()
-        idempotency_tables = {
-            f.environment["IDEMPOTENCY_TABLE"]
-            for f in cloud.deployment.functions
-            if "IDEMPOTENCY_TABLE" in f.environment
-        }
-        units = UnitCounter(saga.client("dynamodb"))
         memory_mb = max(f.memory_size for f in cloud.deployment.functions)
         # The warm-up: every function imported, and every instance a path uses warm. One order is not
         # enough: two messages for a function at once start a second instance, which has opened no
@@ -71,11 +53,7 @@ def main() -> None:
         # orders (saga_events.sealing), so a warm order asks KMS nothing.
         for _ in range(WARM_UP_ORDERS):
             measure(cloud, saga, recording_path, SCENARIOS[0])
-        for scenario in SCENARIOS:
-            measured = measure(cloud, saga, recording_path, scenario)
-            usage = price_order(measured, catalog, cloud.outputs["globalBusName"], idempotency_tables, units)
-            print(f"{scenario.title}: {measured.status}, ${usage.total():.2f} per million", flush=True)
-            usages.append(usage)
+        usages = play_and_price(cloud, saga, recording_path, SCENARIOS)
 
     summaries = [Summary.of(usage) for usage in usages]
     happy = next(u for u in usages if u.scenario == CONFIRMED_PATH)

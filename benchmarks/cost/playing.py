@@ -1,26 +1,64 @@
-"""Playing one order of each saga path on the embedded cloud and measuring what it asked of AWS."""
+"""Playing one order of each saga path on the embedded cloud, measuring what it asked of AWS, and pricing it."""
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.cost.usage import FunctionRun, Measurement
+from benchmarks.cost import executions
+from benchmarks.cost.dynamodb_units import UnitCounter
+from benchmarks.cost.usage import FunctionRun, Measurement, OrderUsage, price_order
 from benchmarks.soak.processes import cpu_seconds
-from benchmarks.soak.recording import GarbledRecording, record_saga
+from benchmarks.soak.recording import RECORDING_VARIABLE, GarbledRecording, record_saga
+from contracts import load_catalog
 from demo.scenarios import Scenario
+from localcloud.provisioning.deployment import state_dir
 from saga_client import SagaTarget
 from saga_client.operations import place_order
 
 if TYPE_CHECKING:
     from localcloud import EmbeddedCloud
 
+# Enough of the demo's SKUs for the warm-up and every path, but still too little tea for "out of stock".
+STOCK = {"MUG-RED": 100, "TEA-EARL-GREY": 3}
 # A retried payment waits out the embedded cloud's retry delay (1 s) in silence.
 QUIET_SECONDS = 3.0
 PUMPED_SECONDS = 0.5
+
+
+def record_requests(project_dir: Path, stack: str) -> Path:
+    """Where moto's request recorder writes, set for the embedded cloud started next (moto reads
+    the variable when it starts)."""
+    directory = state_dir(project_dir, stack)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "moto-recording.jsonl"
+    os.environ[RECORDING_VARIABLE] = str(path)
+    return path
+
+
+def play_and_price(
+    cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scenarios: Iterable[Scenario]
+) -> list[OrderUsage]:
+    """One order of each scenario, one after the other, each priced by what it asked of AWS. The
+    functions should be warm: a figure that carries a cold start is the cold start's."""
+    assert cloud.deployment is not None
+    catalog = load_catalog()
+    idempotency_tables = {
+        f.environment["IDEMPOTENCY_TABLE"] for f in cloud.deployment.functions if "IDEMPOTENCY_TABLE" in f.environment
+    }
+    units = UnitCounter(saga.client("dynamodb"))
+    usages = []
+    for scenario in scenarios:
+        measured = measure(cloud, saga, recording_path, scenario)
+        usage = price_order(measured, catalog, cloud.outputs["globalBusName"], idempotency_tables, units)
+        print(f"{scenario.title}: {measured.status}, ${usage.total():.2f} per million", flush=True)
+        usages.append(usage)
+    return usages
 
 
 def measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scenario: Scenario) -> Measurement:
@@ -83,7 +121,18 @@ def _measure(cloud: EmbeddedCloud, saga: SagaTarget, recording_path: Path, scena
         )
         for f in functions
     ]
-    return Measurement(scenario.title, status, recording.requests, runs, _event_log(saga, recording.order_id), requests)
+    order_id = recording.order_id
+    return Measurement(
+        scenario.title,
+        status,
+        recording.requests,
+        runs,
+        _event_log(saga, order_id),
+        requests,
+        saga_style=str(saga.outputs.get("sagaStyle", "choreography")),
+        state_transitions=executions.billed_transitions(executions.history(saga, order_id)),
+        execution_log_messages=executions.log_messages(saga, order_id),
+    )
 
 
 def _instance_cpu(cloud: EmbeddedCloud) -> dict[int, float]:

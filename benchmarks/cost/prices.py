@@ -1,6 +1,7 @@
-"""AWS list prices the cost model uses: us-east-1, on demand, no free tier, looked up 2026-11-23.
+"""AWS list prices the cost model uses: us-east-1, on demand, no free tier, looked up 2026-11-23
+unless a price names a later date (`Price.looked_up`).
 
-Each price names where it was read. Volume tiers are left out: at a million orders a month every
+Each price names where it was read and when. Volume tiers are left out: at a million orders a month every
 service here is still in its first tier. Where the lookup could not confirm a figure on an AWS page
 it says so; change the number here and every figure follows.
 """
@@ -20,6 +21,7 @@ class Price:
     per_units: float  # the price is for this many units
     unit: str
     source: str
+    looked_up: str = LOOKED_UP
 
     def of(self, units: float) -> float:
         return units * self.usd / self.per_units
@@ -33,6 +35,10 @@ class Price:
         else:
             amount = f"{self.per_units:,.0f} " if self.per_units > 1 else ""
         return f"${usd} per {amount}{self.unit}"
+
+    def cited(self) -> str:
+        """Where it was read, and when if not on the day the others were."""
+        return self.source if self.looked_up == LOOKED_UP else f"{self.source}, looked up {self.looked_up}"
 
 
 # DynamoDB on demand, after the 50% cut of November 2024. A write request unit is one write of up to
@@ -85,10 +91,11 @@ HTTP_API_REQUEST = Price(1.00, 1_000_000, "requests", "aws.amazon.com/api-gatewa
 SNS_PUBLISH = Price(0.50, 1_000_000, "publishes", "aws.amazon.com/sns/pricing/ (not confirmed)")
 
 # Step Functions Standard: per state transition, retries included ("each retry will be charged as an
-# additional state transition"): $0.025 per 1,000 in us-east-1. Source: aws.amazon.com/step-functions/pricing/
-# (read 2026-12-03, its State transitions pricing table).
+# additional state transition"): $0.025 per 1,000 in us-east-1; StartExecution and the history are
+# not billed on their own. Source: aws.amazon.com/step-functions/pricing/ (read 2026-12-03, its State
+# transitions pricing table).
 STEP_FUNCTIONS_TRANSITION = Price(
-    0.025, 1_000, "state transitions (Standard)", "aws.amazon.com/step-functions/pricing/"
+    0.025, 1_000, "state transitions (Standard)", "aws.amazon.com/step-functions/pricing/", looked_up="2026-12-03"
 )
 
 # KMS: each request on a customer managed symmetric key (Encrypt, Decrypt, GenerateDataKey); the key's

@@ -23,6 +23,7 @@ COMPONENTS = (
     "API Gateway",
     "SNS",
     "KMS",
+    "Step Functions",
 )
 CONFIRMED_PATH = "happy path"
 TARGET_USD = 60.0
@@ -38,6 +39,7 @@ PRICES = (
     ("HTTP API request", prices.HTTP_API_REQUEST),
     ("SNS publish", prices.SNS_PUBLISH),
     ("KMS request", prices.KMS_REQUEST),
+    ("Step Functions state transition", prices.STEP_FUNCTIONS_TRANSITION),
 )
 
 
@@ -91,14 +93,18 @@ def counts(usage: OrderUsage) -> dict[str, float]:
         "Lambda GB-seconds priced": units("Lambda duration"),
         "Lambda GB-seconds, wall clock here": usage.wall_clock_gb_seconds,
         "log KB (functions)": sum(
-            c.units for c in charges if c.component == "CloudWatch Logs" and c.what != "event log"
+            c.units
+            for c in charges
+            if c.component == "CloudWatch Logs" and c.what not in ("event log", "execution log")
         )
         / 1024,
         "of them Lambda's START/END/REPORT": units("CloudWatch Logs", tag="log:platform") / 1024,
         "log KB (event log)": units("CloudWatch Logs", what="event log") / 1024,
+        "log KB (execution log)": units("CloudWatch Logs", what="execution log") / 1024,
         "API requests": units("API Gateway"),
         "SNS publishes": units("SNS"),
         "KMS requests": units("KMS"),
+        "state transitions": units("Step Functions"),
     }
 
 
@@ -196,7 +202,7 @@ def changed_counts(was: Summary, now: Summary) -> str:
 
 def lines(summaries: list[Summary], happy: OrderUsage, before: list[Summary] | None, memory_mb: int) -> list[str]:
     out = ["== cost per million orders, AWS list prices (us-east-1, looked up " + prices.LOOKED_UP + ") =="]
-    out += [f"  {name:<40} {price.describe():<48} {price.source}" for name, price in PRICES]
+    out += [f"  {name:<40} {price.describe():<48} {price.cited()}" for name, price in PRICES]
     out.append("")
     out.append("per saga path (one order each), $ per million orders:")
     previous = {s.scenario: s for s in before or []}
@@ -277,7 +283,7 @@ def markdown(
         + f" ${s.total:.2f} |"
         for s in summaries
     ]
-    price_rows = [f"| {name} | {price.describe()} | {price.source} |" for name, price in PRICES]
+    price_rows = [f"| {name} | {price.describe()} | {price.cited()} |" for name, price in PRICES]
     steps = lever_steps(confirmed)
     step_rows = []
     for index, (name, summary) in enumerate(steps):

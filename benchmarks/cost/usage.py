@@ -9,6 +9,8 @@ Sources, all measured on the embedded cloud while the order ran and until its sa
   level) and its log: the bytes it wrote, Lambda's own START/END/REPORT lines among them unless the
   stack's system log level (LoggingConfig.SystemLogLevel) is WARN;
 - the global bus's event log: each event's bytes (logged and archived);
+- under sagaStyle orchestration, the order's Step Functions execution: its billed state transitions
+  and what it logged (`executions`);
 - the client's own HTTP requests to the API.
 
 Lambda bills each invocation's wall-clock duration. Here that is this 2-core machine's, shared with
@@ -40,14 +42,16 @@ CHUNK = 64 * 1024
 _PLATFORM_LINES = ("START RequestId:", "END RequestId:", "REPORT RequestId:")
 # Assumed round trips from a function to the service in the same region: DynamoDB answers in "single-
 # digit milliseconds" (AWS's own claim for the service); EventBridge, SNS and KMS publish no latency
-# figure: 20, 20 and 10 ms are assumptions. Requests Lambda's pollers make (SQS, streams) are not the function's.
-ASSUMED_LATENCY_MS = {"dynamodb": 5.0, "events": 20.0, "sns": 20.0, "kms": 10.0}
+# figure: 20, 20 and 10 ms are assumptions, as is Step Functions' 20 ms for StartExecution. Requests
+# Lambda's pollers make (SQS, streams) are not the function's.
+ASSUMED_LATENCY_MS = {"dynamodb": 5.0, "events": 20.0, "sns": 20.0, "kms": 10.0, "states": 20.0}
 _KMS = frozenset({"Encrypt", "Decrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext", "ReEncrypt"})
 _SERVICE_OF = {
     **{operation: "dynamodb" for operation in _WRITES | _READS},
     "PutEvents": "events",
     "Publish": "sns",
     **{operation: "kms" for operation in _KMS},
+    "StartExecution": "states",
 }
 
 
@@ -116,6 +120,11 @@ class Measurement:
     functions: list[FunctionRun]
     event_log_messages: list[str]
     api_requests: int
+    # How the stack runs the saga (its `sagaStyle` output): the global bus routes by it.
+    saga_style: str = "choreography"
+    # The order's Step Functions execution (orchestration): transitions billed, lines it logged.
+    state_transitions: int = 0
+    execution_log_messages: list[str] = field(default_factory=list)
 
 
 def price_order(
@@ -138,7 +147,7 @@ def price_order(
                 tags = frozenset({f"table:{item.table}", f"op:{item.operation}"})
                 add(Charge("DynamoDB reads", prices.DYNAMODB_READ_UNIT, item.units, item.table, tags))
         elif operation == "PutEvents":
-            _price_put_events(request, catalog, global_bus, add)
+            _price_put_events(request, catalog, global_bus, measured.saga_style, add)
         elif operation in _SQS_DELETES:
             add(Charge("SQS", prices.SQS_REQUEST, 1, operation, frozenset({"sqs:delete"})))
         elif operation in _KMS:
@@ -170,12 +179,26 @@ def price_order(
         tags = frozenset({f"event:{_event_name(json.loads(message).get('detail', {}))}"})
         add(Charge("CloudWatch Logs", prices.CLOUDWATCH_LOGS_INGESTION, size, "event log", tags))
         add(Charge("EventBridge archive", prices.EVENTBRIDGE_ARCHIVE, size, "archive", tags))
+    if measured.state_transitions:
+        add(Charge("Step Functions", prices.STEP_FUNCTIONS_TRANSITION, measured.state_transitions, "transitions"))
+    for message in measured.execution_log_messages:
+        add(Charge("CloudWatch Logs", prices.CLOUDWATCH_LOGS_INGESTION, len(message.encode()), "execution log"))
     add(Charge("API Gateway", prices.HTTP_API_REQUEST, measured.api_requests, "HTTP API"))
     return usage
 
 
+def forwarded_to(catalog: Catalog, event_type: str, version: int, saga_style: str) -> tuple[str, ...]:
+    """The contexts whose private bus the global bus forwards this event to, as the style routes it
+    (components/routing.py): every consumer, less, under orchestration, a step that does it instead."""
+    return tuple(
+        context
+        for context in catalog.contexts
+        if any((e.type, e.version) == (event_type, version) for e in catalog.routed_to(context, saga_style))
+    )
+
+
 def _price_put_events(
-    request: RecordedRequest, catalog: Catalog, global_bus: str, add: Callable[[Charge], None]
+    request: RecordedRequest, catalog: Catalog, global_bus: str, saga_style: str, add: Callable[[Charge], None]
 ) -> None:
     for entry in request.json()["Entries"]:
         detail = json.loads(entry.get("Detail") or "{}")
@@ -187,7 +210,7 @@ def _price_put_events(
         if bus != global_bus and not bus.endswith(f"/{global_bus}"):
             continue  # an event internal to a context: its rules are the context's own
         version = int(name.rsplit("/v", 1)[1]) if "/v" in name else 1
-        consumers = catalog.contract(detail["type"], version).consumers
+        consumers = forwarded_to(catalog, detail["type"], version, saga_style)
         # Each consuming context's rule forwards it to that context's private bus (billed as a
         # custom event), whose rule puts it on the context's queue (one SendMessage).
         add(
